@@ -275,4 +275,44 @@ class ByteArrayBufferFlagsTest(unittest.TestCase):
         b.append(1)
         self.assertEqual(b, bytearray(b'cbyx\x01'))
 
+    def test_threads(self):
+        # Immutable readers never see the memory change, whatever the
+        # writers do (on the free-threaded build, truly in parallel).
+        import threading
+        from test.support import threading_helper
+        b = bytearray(64)
+        stop = threading.Event()
+        changed = []
+        def writer():
+            i = 0
+            while not stop.is_set():
+                i = (i + 1) % 256
+                try:
+                    b[:] = bytes([i]) * 64        # same-size: in place
+                    b[i % 64] = i
+                    b.reverse()
+                except BufferError:
+                    pass
+        def reader():
+            for _ in range(500):
+                try:
+                    with b.__buffer__(self.IMMUTABLE) as m:
+                        first = m.tobytes()
+                        for _ in range(5):
+                            if m.tobytes() != first or bytes(b) != first:
+                                changed.append(first)
+                except BufferError:
+                    pass
+        writers = [threading.Thread(target=writer) for _ in range(2)]
+        readers = [threading.Thread(target=reader) for _ in range(2)]
+        with threading_helper.start_threads(writers):
+            try:
+                with threading_helper.start_threads(readers):
+                    pass
+            finally:
+                stop.set()
+        self.assertEqual(changed, [])
+        b.append(0)                       # every export was released
+        self.assertFalse(memoryview(b).readonly)
+
 

@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Build CPython 3.13.5 unpatched and with the bufferflags series.
+#
+# usage: cpython-patch/build.sh [--ft] [--only NAME]...
+#
+#   build/cpython/baseline/     unpatched, default configure flags
+#   build/cpython/patched/      the series applied, same flags
+#   build/cpython/patched-ft/   the series applied, --disable-gil (with --ft)
+#
+# Source: $CPYTHON_SRC (a CPython 3.13 tarball or source checkout) if set,
+# else the pristine upstream tarball from Debian trixie's source package,
+# cached in build/cpython/dl/ and checked against its sha256.
+#
+# Each install directory records the sha256 of (source checksum, patch files,
+# configure flags) in .bufferflags-key; an interpreter whose key is unchanged
+# is not rebuilt, so a second run exits in seconds.  Missing pip, pytest,
+# hypothesis, cffi and pyperf are installed into every interpreter.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PATCHDIR="$ROOT/cpython-patch"
+OUT="$ROOT/build/cpython"
+DL="$OUT/dl"
+LOGS="$OUT/logs"
+JOBS=${JOBS:-2}
+
+DEB_VERSION=3.13.5-2+deb13u5
+TARBALL_NAME=python3.13_3.13.5.orig.tar.xz
+TARBALL_SHA256=93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640
+DEB_SRC_LIST=/etc/apt/sources.list.d/deb-src.sources
+WHEELS=(pytest hypothesis cffi pyperf)
+
+FT=0
+ONLY=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --ft) FT=1 ;;
+        --only) ONLY+=("$2"); shift ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+if [ ${#ONLY[@]} -eq 0 ]; then
+    ONLY=(baseline patched)
+    [ "$FT" = 1 ] && ONLY+=(patched-ft)
+fi
+
+T0=$(date +%s)
+say() { printf '[build.sh %4ds] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
+timed() {  # timed LABEL LOG CMD...: run CMD, log it, report its duration
+    local label=$1 log=$2; shift 2
+    local t=$(date +%s)
+    if ! "$@" >"$log" 2>&1; then
+        say "FAILED: $label (see $log)"; tail -n 30 "$log" >&2; exit 1
+    fi
+    say "$label: $(( $(date +%s) - t )) s"
+}
+sha() { sha256sum "$@" | cut -d' ' -f1; }
+
+mkdir -p "$DL" "$LOGS"
+
+# --- the source ------------------------------------------------------------
+fetch_debian_tarball() {
+    local tarball="$DL/$TARBALL_NAME"
+    if [ -f "$tarball" ] && [ "$(sha "$tarball")" = "$TARBALL_SHA256" ]; then
+        echo "$tarball"; return
+    fi
+    if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ \
+       && ! grep -qs '^deb-src' /etc/apt/sources.list; then
+        say "adding a deb-src entry ($DEB_SRC_LIST)" >&2
+        cat > "$DEB_SRC_LIST" <<'EOF'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+        apt-get update >"$LOGS/apt-update.log" 2>&1
+    fi
+    say "downloading $TARBALL_NAME (apt-get source)" >&2
+    if ! (cd "$DL" && apt-get source --download-only --tar-only \
+            "python3.13=$DEB_VERSION" >"$LOGS/apt-source.log" 2>&1); then
+        apt-get update >"$LOGS/apt-update.log" 2>&1
+        (cd "$DL" && apt-get source --download-only --tar-only \
+            "python3.13=$DEB_VERSION" >"$LOGS/apt-source.log" 2>&1)
+    fi
+    local got
+    got=$(sha "$tarball")
+    if [ "$got" != "$TARBALL_SHA256" ]; then
+        echo "build.sh: $tarball: sha256 $got, expected $TARBALL_SHA256" >&2
+        exit 1
+    fi
+    echo "$tarball"
+}
+
+if [ -n "${CPYTHON_SRC:-}" ]; then
+    SRC=$(realpath "$CPYTHON_SRC")
+    if [ -d "$SRC" ]; then
+        if git -C "$SRC" rev-parse HEAD >/dev/null 2>&1; then
+            SRC_SUM=$( { git -C "$SRC" rev-parse HEAD; git -C "$SRC" diff HEAD; } | sha256sum | cut -d' ' -f1)
+        else
+            SRC_SUM=$(cd "$SRC" && find . -type f -printf '%P %s %T@\n' | sort | sha256sum | cut -d' ' -f1)
+        fi
+    else
+        SRC_SUM=$(sha "$SRC")
+    fi
+    say "source: $SRC (CPYTHON_SRC)"
+else
+    SRC=$(fetch_debian_tarball)
+    SRC_SUM=$TARBALL_SHA256
+    say "source: $SRC (sha256 verified)"
+fi
+
+PATCHES=( "$PATCHDIR"/[0-9][0-9][0-9][0-9]-*.patch )
+PATCH_SUM=$(cat "${PATCHES[@]}" | sha256sum | cut -d' ' -f1)
+
+# extract SRC into a fresh directory $1
+extract() {
+    local dest=$1
+    rm -rf "$dest"; mkdir -p "$dest"
+    if [ -d "$SRC" ]; then
+        if git -C "$SRC" rev-parse HEAD >/dev/null 2>&1; then
+            # tracked files plus the working tree's changes, no build products
+            (cd "$SRC" && git ls-files -z --cached --others --exclude-standard \
+                | xargs -0 -I{} cp --parents -P {} "$dest"/ 2>/dev/null) || true
+        else
+            cp -a "$SRC"/. "$dest"/
+        fi
+    else
+        tar -xf "$SRC" -C "$dest" --strip-components=1
+    fi
+}
+
+# --- one interpreter ------------------------------------------------------
+build_one() {
+    local name=$1 patched=$2; shift 2
+    local flags=("$@")
+    local prefix="$OUT/$name" srcdir="$OUT/src/$name" objdir="$OUT/obj/$name"
+    local key
+    key=$( { echo "$SRC_SUM"; [ "$patched" = 1 ] && echo "$PATCH_SUM"; \
+             echo "${flags[*]:-}"; } | sha256sum | cut -d' ' -f1)
+    if [ -x "$prefix/bin/python3" ] && [ "$(cat "$prefix/.bufferflags-key" 2>/dev/null)" = "$key" ]; then
+        say "$name: up to date ($prefix)"
+    else
+        say "$name: building (configure ${flags[*]:-<default flags>})"
+        local t=$(date +%s)
+        rm -f "$prefix/.bufferflags-key"
+        timed "$name: extract" "$LOGS/$name-extract.log" extract "$srcdir"
+        if [ "$patched" = 1 ]; then
+            apply() {
+                for p in "${PATCHES[@]}"; do
+                    echo "== $p"
+                    patch -d "$srcdir" -p1 --forward --batch < "$p"
+                done
+            }
+            timed "$name: apply ${#PATCHES[@]} patches" "$LOGS/$name-patch.log" apply
+        fi
+        rm -rf "$objdir"; mkdir -p "$objdir"
+        cd "$objdir"
+        timed "$name: configure" "$LOGS/$name-configure.log" \
+            "$srcdir/configure" --prefix="$prefix" "${flags[@]}"
+        timed "$name: make -j$JOBS" "$LOGS/$name-make.log" make -j"$JOBS"
+        rm -rf "$prefix"
+        timed "$name: make install" "$LOGS/$name-install.log" make install
+        cd "$ROOT"
+        echo "$key" > "$prefix/.bufferflags-key"
+        say "$name: built in $(( $(date +%s) - t )) s"
+    fi
+    local py="$prefix/bin/python3"
+    if ! "$py" -m pip --version >/dev/null 2>&1; then
+        timed "$name: ensurepip" "$LOGS/$name-ensurepip.log" "$py" -m ensurepip
+    fi
+    local missing=()
+    for w in "${WHEELS[@]}"; do
+        "$py" -c "import $w" >/dev/null 2>&1 || missing+=("$w")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        if ! timed_soft "$name: pip install ${missing[*]}" "$LOGS/$name-pip.log" \
+                "$py" -m pip install --disable-pip-version-check "${missing[@]}"; then
+            # cffi may have no wheel for a free-threaded interpreter: install
+            # the others, and say so.
+            local others=()
+            for w in "${missing[@]}"; do [ "$w" = cffi ] || others+=("$w"); done
+            [ ${#others[@]} -gt 0 ] && timed "$name: pip install ${others[*]}" \
+                "$LOGS/$name-pip2.log" "$py" -m pip install \
+                --disable-pip-version-check "${others[@]}"
+            say "$name: WARNING: cffi could not be installed (see $LOGS/$name-pip.log)"
+        fi
+    fi
+    say "$name: $("$py" -c 'import sys; print(sys.version.split()[0], "GIL" if getattr(sys, "_is_gil_enabled", lambda: True)() else "free-threaded")')"
+}
+timed_soft() {
+    local label=$1 log=$2; shift 2
+    local t=$(date +%s)
+    "$@" >"$log" 2>&1 || return 1
+    say "$label: $(( $(date +%s) - t )) s"
+}
+
+for name in "${ONLY[@]}"; do
+    case "$name" in
+        baseline)   build_one baseline 0 ;;
+        patched)    build_one patched 1 ;;
+        patched-ft) build_one patched-ft 1 --disable-gil ;;
+        *) echo "build.sh: unknown interpreter $name" >&2; exit 2 ;;
+    esac
+done
+say "done"
