@@ -94,6 +94,7 @@ class ByteArrayBufferFlagsTest(unittest.TestCase):
         yield lambda: b.zfill(9)
         yield lambda: b.expandtabs()
         yield lambda: bytes(b)
+        yield lambda: bytearray(3).__setitem__(slice(0, 3), b)
 
     def test_declared(self):
         self.assertEqual(bytearray.__buffer_flags__, 0xC00)
