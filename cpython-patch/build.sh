@@ -177,13 +177,13 @@ build_one() {
     done
     if [ ${#missing[@]} -gt 0 ]; then
         if ! timed_soft "$name: pip install ${missing[*]}" "$LOGS/$name-pip.log" \
-                "$py" -m pip install --disable-pip-version-check "${missing[@]}"; then
-            # cffi may have no wheel for a free-threaded interpreter: install
-            # the others, and say so.
+                "$py" -m pip install --disable-pip-version-check --only-binary=:all: "${missing[@]}"; then
+            # cffi refuses free-threaded 3.13 ("Upgrade to free-threaded 3.14
+            # or newer"): install the others, and say so.
             local others=()
             for w in "${missing[@]}"; do [ "$w" = cffi ] || others+=("$w"); done
             [ ${#others[@]} -gt 0 ] && timed "$name: pip install ${others[*]}" \
-                "$LOGS/$name-pip2.log" "$py" -m pip install \
+                "$LOGS/$name-pip2.log" "$py" -m pip install --only-binary=:all: \
                 --disable-pip-version-check "${others[@]}"
             say "$name: WARNING: cffi could not be installed (see $LOGS/$name-pip.log)"
         fi
