@@ -1,0 +1,215 @@
+"""Shared vocabulary of the conformance suite: raw request flags, the
+expected tables of proposal/semantics.md (§3.1, §3.2, §6) and probes that
+observe a locked exporter's state only through what it grants.
+
+Nothing here knows which backend runs: the same helpers serve the shim
+(stock CPython 3.11-3.13) and the patched interpreter (bufferflags.NATIVE).
+"""
+import re
+
+import bufferflags as bf
+
+# ---- raw PyBUF_* request flags (§1) --------------------------------------
+SIMPLE = 0x0
+WRITABLE = 0x1
+FORMAT = 0x4
+ND = 0x8
+STRIDES = 0x18
+INDIRECT = 0x100 | STRIDES
+READ = 0x100
+WRITE = 0x200
+FULL_RO = 0x11C
+FULL = 0x11D
+IMMUTABLE = 0x400
+EXCLUSIVE = 0x800
+KNOWN_MASK = 0x0FFD
+
+# Every request kind of §2, each with several raw spellings a C consumer
+# might pass to PyObject_GetBuffer().
+REQUESTS = {
+    "plain": [SIMPLE, FULL_RO, FORMAT, WRITE | FORMAT],
+    "writable": [WRITABLE, FULL],
+    "immutable": [IMMUTABLE, IMMUTABLE | FULL_RO],
+    "exclusive_read": [EXCLUSIVE, EXCLUSIVE | IMMUTABLE, EXCLUSIVE | FULL_RO,
+                       EXCLUSIVE | IMMUTABLE | FULL_RO],
+    "exclusive_write": [EXCLUSIVE | WRITABLE, EXCLUSIVE | FULL],
+}
+KINDS = list(REQUESTS)
+RAW_REQUESTS = [(kind, flags) for kind, spellings in REQUESTS.items()
+                for flags in spellings]
+
+CONTRADICTORY = [IMMUTABLE | WRITABLE, IMMUTABLE | FULL,
+                 EXCLUSIVE | IMMUTABLE | WRITABLE]
+# (flags, the bits the message must name) -- §2 rule 1, §6 "unknown bits".
+UNKNOWN = [
+    (0x1000, 0x1000),
+    (0x1000 | IMMUTABLE, 0x1000),
+    (0x1000 | WRITABLE, 0x1000),
+    (0x2, 0x2),                 # PEP 3118's withdrawn PyBUF_LOCK (§1)
+    (0x2 | FULL_RO, 0x2),
+    (0x4000 | EXCLUSIVE, 0x4000),
+    (READ, READ),               # exactly PyBUF_READ
+    (WRITE, WRITE),             # exactly PyBUF_WRITE
+]
+NEGATIVE = [-1, -2, -0x80000000]
+
+
+def hexflags(flags):
+    return "0x%x" % flags
+
+
+# ---- §3.1: held state x export request -----------------------------------
+RO, RW, REFUSED = "ro", "rw", "refused"
+
+# state -> kind -> (granted readonly, new mode) or REFUSED
+TABLE_3_1 = {
+    "FREE": {
+        "plain": (RW, "SHARED"),
+        "writable": (RW, "SHARED"),
+        "immutable": (RO, "IMMUTABLE"),
+        "exclusive_read": (RO, "EXCLUSIVE"),
+        "exclusive_write": (RW, "EXCLUSIVE"),
+    },
+    "SHARED": {
+        "plain": (RW, "SHARED"),
+        "writable": (RW, "SHARED"),
+        "immutable": REFUSED,
+        "exclusive_read": REFUSED,
+        "exclusive_write": REFUSED,
+    },
+    "IMMUTABLE": {
+        "plain": (RO, "IMMUTABLE"),
+        "writable": REFUSED,
+        "immutable": (RO, "IMMUTABLE"),
+        "exclusive_read": REFUSED,
+        "exclusive_write": REFUSED,
+    },
+    "EXCLUSIVE": {kind: REFUSED for kind in KINDS},
+}
+
+# "FREE with in-progress own reads only" (§3.1, last paragraph)
+TABLE_3_1_READING = {
+    "plain": (RW, "SHARED"),
+    "writable": (RW, "SHARED"),
+    "immutable": (RO, "IMMUTABLE"),
+    "exclusive_read": REFUSED,
+    "exclusive_write": REFUSED,
+}
+
+# ---- §3.2: held state x own operation -------------------------------------
+ALLOWED = "allowed"
+TABLE_3_2 = {
+    "FREE": {"read": ALLOWED, "write": ALLOWED, "resize": ALLOWED, "len": ALLOWED},
+    "SHARED": {"read": ALLOWED, "write": ALLOWED, "resize": REFUSED, "len": ALLOWED},
+    "IMMUTABLE": {"read": ALLOWED, "write": REFUSED, "resize": REFUSED, "len": ALLOWED},
+    "EXCLUSIVE": {"read": REFUSED, "write": REFUSED, "resize": REFUSED, "len": ALLOWED},
+}
+
+# ---- §6 messages -----------------------------------------------------------
+ACTION = {
+    "plain": "export a buffer",
+    "writable": "export PyBUF_WRITABLE",
+    "immutable": "export PyBUF_IMMUTABLE",
+    "exclusive_read": "export PyBUF_EXCLUSIVE",
+    "exclusive_write": "export PyBUF_EXCLUSIVE",
+    "read": "read",
+    "write": "modify",
+    "resize": "modify",
+}
+RESIZE_SHARED_MESSAGE = "Existing exports of data: object cannot be re-sized"
+CONTRADICTORY_MESSAGE = "PyBUF_IMMUTABLE and PyBUF_WRITABLE cannot be combined"
+MEMORYVIEW_MESSAGE = ("memoryview: cannot export PyBUF_IMMUTABLE: "
+                      "the underlying export is not immutable")
+
+
+def held_phrase(mode, count):
+    if mode == "EXCLUSIVE":
+        return "an exclusive export is held"
+    what = {"SHARED": "writable export", "IMMUTABLE": "immutable export",
+            "FREE": "read"}[mode]
+    return "%d %s%s %s %s" % (count, what, "" if count == 1 else "s",
+                              "is" if count == 1 else "are",
+                              "in progress" if mode == "FREE" else "held")
+
+
+def conflict_message(tp, action, mode, count=1):
+    """The §6 message for a conflict on `tp` (a type or its name)."""
+    name = tp if isinstance(tp, str) else tp.__name__
+    return "%s: cannot %s while %s" % (name, action, held_phrase(mode, count))
+
+
+def unsupported_message_prefix(tp, flagname):
+    name = tp if isinstance(tp, str) else tp.__name__
+    return "%s does not support %s" % (name, flagname)
+
+
+# ---- probes ----------------------------------------------------------------
+def mode_of(obj):
+    """The mode of a locked exporter, observed only through grants (§3.1).
+
+    FREE: a plain read is granted writable and an immutable one afterwards;
+    SHARED: plain granted writable, immutable refused; IMMUTABLE: plain
+    granted read-only; EXCLUSIVE: even a plain read is refused.  Every probe
+    export is released again, so the state is left as found."""
+    try:
+        m = bf.acquire(obj, SIMPLE)
+    except BufferError:
+        return "EXCLUSIVE"
+    try:
+        if m.readonly:
+            return "IMMUTABLE"
+    finally:
+        m.release()
+    try:
+        m = bf.acquire(obj, IMMUTABLE)
+    except BufferError:
+        return "SHARED"
+    m.release()
+    return "FREE"
+
+
+_HELD_RE = re.compile(
+    r"^(?P<type>\w+): cannot (?P<action>.+?) while (?:an exclusive export is held|"
+    r"(?P<count>\d+) (?:writable export|immutable export|read)s? (?:is|are) "
+    r"(?:held|in progress))$")
+
+
+def count_of(obj):
+    """The count of a SHARED or IMMUTABLE exporter, read from the §6 message
+    of a request that the mode refuses (the refusal changes nothing)."""
+    mode = mode_of(obj)
+    flags = {"SHARED": IMMUTABLE, "IMMUTABLE": WRITABLE}[mode]
+    try:
+        m = bf.acquire(obj, flags)
+    except BufferError as e:
+        match = _HELD_RE.match(str(e))
+        assert match, "not a §6 conflict message: %r" % str(e)
+        return int(match.group("count"))
+    m.release()
+    raise AssertionError("%s mode granted %#x" % (mode, flags))
+
+
+def assert_fresh(obj, data):
+    """After everything is released the object behaves as a fresh bytearray
+    (§3: the mode returns to FREE when the count returns to 0)."""
+    assert bytes(obj) == data
+    assert mode_of(obj) == "FREE"
+    m = memoryview(obj)
+    try:
+        assert m.readonly is False          # a plain read of a bytearray: rw
+    finally:
+        m.release()
+    with bf.acquire(obj, EXCLUSIVE | WRITABLE) as m:
+        assert m.readonly is False
+    with bf.acquire(obj, EXCLUSIVE) as m:
+        assert m.readonly is True
+    obj[0] = obj[0]                          # in-place write
+    obj.append(0x5A)                         # resize
+    assert obj.pop() == 0x5A
+    assert bytes(obj) == data
+    assert mode_of(obj) == "FREE"
+
+
+def release_all(views):
+    for v in views:
+        v.release()

@@ -1,0 +1,259 @@
+"""§5 supported flags: defaults, 0 = no information, the inheritance rule,
+and memoryview forwarding (slices and casts too, never EXCLUSIVE)."""
+import array
+import io
+import mmap
+import sys
+
+import pytest
+
+import bufferflags as bf
+
+from ._support import (EXCLUSIVE, IMMUTABLE, MEMORYVIEW_MESSAGE, WRITABLE,
+                       assert_fresh, mode_of)
+from .conftest import DATA, HAS_PEP688, BACKEND
+
+IMM = bf.BufferFlags.IMMUTABLE
+EXC = bf.BufferFlags.EXCLUSIVE
+NONE = bf.BufferFlags(0)
+LOCKED_FLAGS = IMM | EXC
+
+
+def _defaults():
+    """§5 defaults table, column chosen by the backend."""
+    native = BACKEND.native
+    return [
+        ("bytes", bytes, b"x", IMM),
+        ("bytearray", bytearray, bytearray(b"x"), LOCKED_FLAGS if native else NONE),
+        ("array.array", array.array, array.array("B", b"x"),
+         LOCKED_FLAGS if native else NONE),
+        ("LockingBytearray", bf.LockingBytearray, bf.LockingBytearray(b"x"), LOCKED_FLAGS),
+        ("mmap", mmap.mmap, None, NONE),
+        ("int", int, 5, NONE),
+        ("object", object, object(), NONE),
+        ("str", str, "x", NONE),
+    ]
+
+
+@pytest.mark.parametrize("name,tp,instance,expected", _defaults(),
+                         ids=[d[0] for d in _defaults()])
+def test_s5_defaults(name, tp, instance, expected):
+    """§5 defaults, for the type and for an instance; the answer is a
+    BufferFlags."""
+    got = bf.supported_flags(tp)
+    assert isinstance(got, bf.BufferFlags)
+    assert got == expected
+    if instance is None and tp is mmap.mmap:
+        instance = mmap.mmap(-1, 4)
+    assert bf.supported_flags(instance) == expected
+
+
+def test_s5_memoryview_type_forwards_immutable():
+    assert bf.supported_flags(memoryview) == IMM
+
+
+def test_s5_unsupported_fixture_supports_nothing(unsupported):
+    assert bf.supported_flags(unsupported) == NONE
+    assert bf.supported_flags(type(unsupported)) == NONE
+
+
+# ---- inheritance --------------------------------------------------------------
+class BytesSub(bytes):
+    pass
+
+
+class BytesSubSub(BytesSub):
+    pass
+
+
+class BytesBufferOverride(bytes):
+    def __buffer__(self, flags):
+        return super().__buffer__(flags & ~(IMMUTABLE | EXCLUSIVE))
+
+
+class BytesBufferOverrideSub(BytesBufferOverride):
+    pass
+
+
+class BytesReleaseOverride(bytes):
+    def __release_buffer__(self, view):
+        pass
+
+
+class LockingSub(bf.LockingBytearray):
+    pass
+
+
+class LockingBufferOverride(bf.LockingBytearray):
+    def __buffer__(self, flags):
+        return memoryview(bytes(8))
+
+
+class BytearraySub(bytearray):
+    pass
+
+
+def _inheritance_cases():
+    hooks = HAS_PEP688   # on 3.11 a Python __buffer__ is never used: exports as the base
+    return [
+        ("bytes-subclass", BytesSub, IMM),
+        ("bytes-subsubclass", BytesSubSub, IMM),
+        ("bytes-overriding-__buffer__", BytesBufferOverride, NONE if hooks else IMM),
+        ("subclass-of-overrider", BytesBufferOverrideSub, NONE if hooks else IMM),
+        ("LockingBytearray-subclass", LockingSub, LOCKED_FLAGS),
+        ("LockingBytearray-overriding-__buffer__", LockingBufferOverride,
+         NONE if hooks else LOCKED_FLAGS),
+        ("bytearray-subclass", BytearraySub, LOCKED_FLAGS if BACKEND.native else NONE),
+    ] + ([("bytes-overriding-__release_buffer__", BytesReleaseOverride, NONE)]
+         if hooks else [])
+
+
+@pytest.mark.parametrize("name,tp,expected", _inheritance_cases(),
+                         ids=[c[0] for c in _inheritance_cases()])
+def test_s5_inheritance(name, tp, expected):
+    """§5 inheritance: T has D's flags only if it exports exactly as D
+    (same slots and, 3.12+, the same __buffer__/__release_buffer__)."""
+    assert bf.supported_flags(tp) == expected
+
+
+@pytest.mark.skipif(not HAS_PEP688, reason="PEP 688 hooks are 3.12+")
+def test_s5_override_never_granted_immutable():
+    """§5: a subclass overriding __buffer__ never inherits a guarantee it may
+    not keep: the request is refused before its hook runs (§2 rule 3)."""
+    calls = []
+
+    class Spy(bytes):
+        def __buffer__(self, flags):
+            calls.append(flags)
+            return super().__buffer__(0)
+
+    with pytest.raises(BufferError) as info:
+        bf.acquire(Spy(b"abc"), IMMUTABLE)
+    assert str(info.value).startswith("Spy does not support PyBUF_IMMUTABLE")
+    assert calls == []
+    with bf.acquire(Spy(b"abc"), 0) as m:     # old flags work as today
+        assert m.tobytes() == b"abc"
+    assert calls == [0]
+
+
+def test_s5_subclass_of_bytes_granted_immutable():
+    with bf.view(BytesSub(b"abc"), immutable=True) as v:
+        assert v.readonly and v.tobytes() == b"abc"
+    with pytest.raises(BufferError):
+        bf.view(BytesSub(b"abc"), exclusive=True)
+
+
+def test_s5_locking_subclass_is_locked():
+    """A LockingBytearray subclass exporting as its base inherits both flags
+    and the locking."""
+    obj = LockingSub(DATA)
+    with bf.view(obj, immutable=True):
+        with pytest.raises(BufferError) as info:
+            obj.append(0)
+        assert str(info.value) == \
+            "LockingSub: cannot modify while 1 immutable export is held"
+    assert_fresh(obj, DATA)
+
+
+# ---- memoryview forwarding ----------------------------------------------------
+def test_s5_view_of_immutable_view_forwards():
+    """§5: view(view(b"..."), immutable=True) works."""
+    inner = bf.view(b"abcdef", immutable=True)
+    assert bf.supported_flags(inner) == IMM
+    outer = bf.view(inner, immutable=True)
+    assert outer.readonly is True and outer.tobytes() == b"abcdef"
+    assert bf.supported_flags(outer) == IMM
+    with bf.acquire(inner, IMMUTABLE) as raw:
+        assert raw.readonly and raw.tobytes() == b"abcdef"
+    outer.release()
+    inner.release()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: memoryview(b"abcdef"),
+    lambda: memoryview(bytearray(b"abcdef")),
+    lambda: io.BytesIO(b"abcdef").getbuffer(),
+    lambda: bf.view(b"abcdef"),
+    lambda: memoryview(bf.LockingBytearray(b"abcdef")),
+    lambda: bf.view(bf.LockingBytearray(b"abcdef"), writable=True),
+    lambda: bf.view(bf.LockingBytearray(b"abcdef"), exclusive=True, writable=True),
+], ids=["memoryview(bytes)", "memoryview(bytearray)", "BytesIO.getbuffer",
+        "view(bytes)-plain", "memoryview(LockingBytearray)",
+        "view(LockingBytearray,writable)", "view(LockingBytearray,exclusive-writable)"])
+def test_s5_memoryview_of_non_immutable_export_refused(make):
+    """§5, §6: a memoryview whose export was not granted IMMUTABLE refuses it
+    with 'memoryview: cannot export PyBUF_IMMUTABLE: the underlying export is
+    not immutable'; supported_flags() of it is empty."""
+    m = make()
+    try:
+        assert bf.supported_flags(m) == NONE
+        with pytest.raises(BufferError) as info:
+            bf.view(m, immutable=True)
+        assert str(info.value).startswith(MEMORYVIEW_MESSAGE)
+        with pytest.raises(BufferError) as info:
+            bf.acquire(m, IMMUTABLE)
+        assert str(info.value) == MEMORYVIEW_MESSAGE
+        for derived in (m[1:3], m.cast("B"), memoryview(m)):
+            with pytest.raises(BufferError):
+                bf.acquire(derived, IMMUTABLE)
+            derived.release()
+    finally:
+        m.release()
+
+
+@pytest.mark.parametrize("derive", [
+    lambda v: v[1:4], lambda v: v[::2], lambda v: v.cast("B"), lambda v: v.cast("c"),
+    lambda v: v[1:5].cast("c"), memoryview, lambda v: v.toreadonly(),
+], ids=["slice", "extended-slice", "cast-B", "cast-c", "slice-cast", "memoryview(view)",
+        "toreadonly"])
+@pytest.mark.parametrize("source", ["bytes", "locked-immutable", "locked-exclusive-read"])
+def test_s5_slices_and_casts_forward(locked_type, source, derive):
+    """§5: every slice or cast of an immutable export shares it and forwards
+    IMMUTABLE; the locked exporter stays held until all are released."""
+    if source == "bytes":
+        obj = b"abcdef"
+        v = bf.view(obj, immutable=True)
+    else:
+        obj = locked_type(b"abcdef")
+        v = bf.view(obj, immutable=True) if source == "locked-immutable" \
+            else bf.view(obj, exclusive=True)
+    d = derive(v)
+    assert bf.supported_flags(d) == IMM
+    fwd = bf.view(d, immutable=True)
+    assert fwd.readonly is True
+    assert fwd.tobytes() == derive(memoryview(b"abcdef")).tobytes()
+    fwd.release()
+    d.release()
+    v.release()
+    if source != "bytes":
+        assert_fresh(obj, b"abcdef")
+
+
+def test_s5_memoryview_never_reexports_exclusive(locked):
+    """§5: a memoryview never re-exports EXCLUSIVE, even of an exclusive
+    export; it forwards IMMUTABLE of an exclusive read."""
+    with bf.view(locked, exclusive=True) as v:
+        assert bf.supported_flags(v) == IMM
+        for flags in (EXCLUSIVE, EXCLUSIVE | IMMUTABLE, EXCLUSIVE | WRITABLE):
+            with pytest.raises(BufferError) as info:
+                bf.acquire(v, flags)
+            assert str(info.value).startswith(
+                "memoryview does not support PyBUF_EXCLUSIVE"), str(info.value)
+        with pytest.raises(BufferError):
+            bf.view(v, exclusive=True)
+        with bf.view(v, immutable=True) as again:
+            assert again.tobytes() == DATA
+        assert mode_of(locked) == "EXCLUSIVE"
+    assert_fresh(locked, DATA)
+
+
+def test_s5_forwarded_view_keeps_the_lock(locked):
+    """A forwarded immutable view keeps the exporter immutable while held."""
+    outer = bf.view(locked, immutable=True)
+    inner = bf.view(outer[2:], immutable=True)
+    with pytest.raises(BufferError):
+        locked[2] = 0
+    inner.release()
+    assert mode_of(locked) == "IMMUTABLE"
+    outer.release()
+    assert_fresh(locked, DATA)

@@ -1,0 +1,154 @@
+"""Threads (issue 2 §4, semantics §3.2 'an own operation holds the state',
+§4 CAS updates, §7.6 fail fast): readers hash an immutable view of a locked
+object with the GIL released (hashlib on > 64 KiB) while writer threads try
+every mutation; every write is refused, the digest never changes.  Bounded
+in time: each test runs for DURATION seconds and joins with a timeout."""
+import hashlib
+import operator
+import os
+import struct
+import threading
+import time
+
+import bufferflags as bf
+
+from . import _ops
+from ._support import EXCLUSIVE, WRITABLE, assert_fresh
+
+SIZE = 256 * 1024          # hashlib releases the GIL above 2 KiB; > 64 KiB asked
+DURATION = 0.8
+JOIN_TIMEOUT = 30
+
+
+def _writer_attempts():
+    attempts = [(n, f) for n, f in _ops.WRITES + _ops.RESIZES
+                + _ops.SIZE_PRESERVING_RESIZES]
+    attempts += [
+        ("acquire-writable", lambda b: bf.acquire(b, WRITABLE)),
+        ("acquire-exclusive-write", lambda b: bf.acquire(b, EXCLUSIVE | WRITABLE)),
+        ("acquire-exclusive-read", lambda b: bf.acquire(b, EXCLUSIVE)),
+        ("view-writable", lambda b: bf.view(b, writable=True)),
+        ("struct.pack_into", lambda b: struct.pack_into("4s", b, 0, b"EVIL")),
+        ("big-setslice", lambda b: operator.setitem(b, slice(0, SIZE // 2),
+                                                    bytes(SIZE // 2))),
+    ]
+    return attempts
+
+
+def _run(threads):
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(JOIN_TIMEOUT)
+    assert not any(t.is_alive() for t in threads), "threads did not finish in time"
+
+
+def test_readers_hash_while_writers_are_refused(locked_type):
+    data = os.urandom(SIZE)
+    obj = locked_type(data)
+    expected = hashlib.sha256(data).digest()
+    errors, stats = [], {"hashes": 0, "refused": 0}
+    lock = threading.Lock()
+    stop = time.monotonic() + DURATION
+    base = bf.view(obj, immutable=True)       # the memory is immutable throughout
+
+    def reader():
+        try:
+            while time.monotonic() < stop:
+                with bf.view(obj, immutable=True) as v:
+                    d1 = hashlib.sha256(v).digest()
+                d2 = hashlib.sha256(obj).digest()        # a plain read: granted ro
+                d3 = hashlib.sha256(base).digest()
+                if not d1 == d2 == d3 == expected:
+                    errors.append("digest changed")
+                    return
+                with lock:
+                    stats["hashes"] += 3
+        except BaseException as e:  # noqa: B902 -- reported below
+            errors.append("reader: %r" % (e,))
+
+    def writer():
+        attempts = _writer_attempts()
+        try:
+            while time.monotonic() < stop:
+                for name, attempt in attempts:
+                    try:
+                        result = attempt(obj)
+                    except BufferError:
+                        with lock:
+                            stats["refused"] += 1
+                    else:
+                        if isinstance(result, memoryview):
+                            result.release()
+                        errors.append("not refused: %s" % name)
+                        return
+        except BaseException as e:  # noqa: B902
+            errors.append("writer: %r" % (e,))
+
+    _run([threading.Thread(target=reader) for _ in range(3)]
+         + [threading.Thread(target=writer) for _ in range(2)])
+    assert errors == []
+    assert stats["hashes"] > 0 and stats["refused"] > 0
+    assert base.tobytes() == data
+    base.release()
+    assert bytes(obj) == data
+    assert_fresh(obj, data)
+
+
+def test_immutable_readers_race_with_writers(locked_type):
+    """No base hold: writers succeed whenever no reader holds the object
+    (own in-place writes and exclusive-write views), so the state really
+    changes under contention; every reader's view must stay constant while
+    it is held (hash before and after a GIL-releasing hash, same result)."""
+    obj = locked_type(SIZE)
+    errors, stats = [], {"stable": 0, "written": 0, "refused": 0}
+    lock = threading.Lock()
+    stop = time.monotonic() + DURATION
+
+    def reader():
+        try:
+            while time.monotonic() < stop:
+                try:
+                    v = bf.view(obj, immutable=True)
+                except BufferError:
+                    continue                      # a writer holds it: fail fast
+                try:
+                    first = v.tobytes()
+                    d1 = hashlib.sha256(v).digest()
+                    d2 = hashlib.sha256(v).digest()
+                    if not (d1 == d2 == hashlib.sha256(first).digest()
+                            and v.tobytes() == first):
+                        errors.append("memory changed under an immutable view")
+                        return
+                finally:
+                    v.release()
+                with lock:
+                    stats["stable"] += 1
+        except BaseException as e:  # noqa: B902
+            errors.append("reader: %r" % (e,))
+
+    def writer(fill):
+        pattern = bytes([fill]) * SIZE
+        try:
+            while time.monotonic() < stop:
+                try:
+                    obj[:] = pattern                   # same-length in-place write
+                    with bf.view(obj, exclusive=True, writable=True) as w:
+                        w[:] = pattern
+                except BufferError:
+                    with lock:
+                        stats["refused"] += 1
+                else:
+                    with lock:
+                        stats["written"] += 1
+        except BaseException as e:  # noqa: B902
+            errors.append("writer: %r" % (e,))
+
+    _run([threading.Thread(target=reader) for _ in range(3)]
+         + [threading.Thread(target=writer, args=(i,)) for i in (1, 2)])
+    assert errors == []
+    assert stats["stable"] > 0
+    assert len(obj) == SIZE
+    final = bytes(obj)
+    assert final in (bytes(SIZE), b"\x01" * SIZE, b"\x02" * SIZE)
+    assert_fresh(obj, final)

@@ -1,0 +1,232 @@
+"""Shim-only behaviour (stock CPython 3.11-3.13, bufferflags.NATIVE False):
+the registry, plain bytearray unsupported, 3.11 without PEP 688, and the
+documented limits of semantics.md §7 (document-by-test: these assert the
+limit as documented, so a change of behaviour shows up here)."""
+import array
+import hashlib
+import inspect
+import struct
+import sys
+
+import pytest
+
+import bufferflags as bf
+
+from ..conformance._support import (EXCLUSIVE, IMMUTABLE, RESIZE_SHARED_MESSAGE,
+                                    WRITABLE, assert_fresh, conflict_message,
+                                    mode_of)
+
+pytestmark = pytest.mark.skipif(bf.NATIVE, reason="shim-only behaviour")
+
+DATA = b"shim data 0123456789"
+IMM = bf.BufferFlags.IMMUTABLE
+EXC = bf.BufferFlags.EXCLUSIVE
+NONE = bf.BufferFlags(0)
+
+
+def test_not_native_on_stock():
+    assert bf.NATIVE is False
+
+
+# ---- the registry (§5: "in the shim the registry") ---------------------------
+@pytest.mark.parametrize("not_a_type", [b"x", bytearray(b"x"), 5, None, "bytes",
+                                        bf.LockingBytearray(b"x")], ids=repr)
+def test_register_non_type_typeerror(not_a_type):
+    with pytest.raises(TypeError):
+        bf.register(not_a_type, IMM)
+    with pytest.raises(TypeError):
+        bf.unregister(not_a_type)
+
+
+@pytest.mark.parametrize("flags", [WRITABLE, 0x2, 0x1000, 0x100, 0x11C, -1,
+                                   IMMUTABLE | WRITABLE, IMMUTABLE | 0x1000],
+                         ids=hex)
+def test_register_unknown_bits_valueerror(flags):
+    class T(bytes):
+        pass
+    with pytest.raises(ValueError):
+        bf.register(T, flags)
+    assert bf.supported_flags(T) == IMM          # nothing was registered
+
+
+def test_register_and_unregister_round_trip():
+    """register() declares, unregister() forgets: a bytes subclass falls back
+    to bytes' IMMUTABLE by inheritance, a bytearray subclass to nothing."""
+    class RegBytes(bytes):
+        pass
+
+    class RegBytearray(bytearray):
+        pass
+
+    class Child(RegBytes):
+        pass
+
+    try:
+        bf.register(RegBytes, IMM | EXC)
+        bf.register(RegBytearray, int(IMMUTABLE))        # a plain int works too
+        assert bf.supported_flags(RegBytes) == IMM | EXC
+        assert bf.supported_flags(RegBytes(b"x")) == IMM | EXC
+        assert bf.supported_flags(Child) == IMM | EXC     # inherited (§5)
+        assert bf.supported_flags(RegBytearray) == IMM
+        assert isinstance(bf.supported_flags(RegBytearray), bf.BufferFlags)
+        with bf.acquire(RegBytes(b"ab"), EXCLUSIVE) as m:  # §2 rule 3 passes now
+            assert m.tobytes() == b"ab" and m.readonly
+        bf.register(RegBytes, IMM)                        # re-register replaces
+        assert bf.supported_flags(RegBytes) == IMM
+        with pytest.raises(BufferError):
+            bf.acquire(RegBytes(b"ab"), EXCLUSIVE)
+    finally:
+        bf.unregister(RegBytes)
+        bf.unregister(RegBytearray)
+    assert bf.supported_flags(RegBytes) == IMM            # bytes' again
+    assert bf.supported_flags(Child) == IMM
+    assert bf.supported_flags(RegBytearray) == NONE
+    with pytest.raises(BufferError):
+        bf.acquire(RegBytearray(b"ab"), IMMUTABLE)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="PEP 688 hooks are 3.12+")
+def test_registered_flags_not_inherited_by_overriding_subclass():
+    class Reg(bytes):
+        pass
+
+    class Override(Reg):
+        def __buffer__(self, flags):
+            return super().__buffer__(0)
+
+    try:
+        bf.register(Reg, IMM | EXC)
+        assert bf.supported_flags(Override) == NONE
+    finally:
+        bf.unregister(Reg)
+
+
+# ---- plain bytearray / array.array are not locked on stock (§5, §7.3) ---------
+@pytest.mark.parametrize("make", [bytearray, lambda d: array.array("B", d)],
+                         ids=["bytearray", "array.array"])
+def test_stock_types_unsupported(make):
+    obj = make(DATA)
+    name = type(obj).__name__
+    assert bf.supported_flags(type(obj)) == NONE
+    for kwargs, flag in (({"immutable": True}, "PyBUF_IMMUTABLE"),
+                         ({"exclusive": True}, "PyBUF_EXCLUSIVE")):
+        with pytest.raises(BufferError) as info:
+            bf.view(obj, **kwargs)
+        msg = str(info.value)
+        assert msg.startswith("%s does not support %s" % (name, flag)), msg
+        assert "LockingBytearray" in msg and "fallback" in msg, msg
+        with pytest.raises(BufferError) as info:
+            bf.acquire(obj, {"PyBUF_IMMUTABLE": IMMUTABLE,
+                             "PyBUF_EXCLUSIVE": EXCLUSIVE}[flag])
+        assert str(info.value).startswith("%s does not support %s" % (name, flag))
+
+
+def test_plain_bytearray_keeps_stock_behaviour():
+    """§7.3: plain bytearray is not locked: in-place writes while exported
+    succeed exactly as on stock CPython (only resizes fail)."""
+    b = bytearray(DATA)
+    m = memoryview(b)
+    assert m.readonly is False
+    b[0] = ord("S")
+    b.reverse()
+    m[0] = ord("!")
+    with pytest.raises(BufferError) as info:
+        b.append(1)
+    assert str(info.value) == RESIZE_SHARED_MESSAGE
+    m.release()
+    assert b[0] == ord("!")
+
+
+# ---- 3.11: no PEP 688 -----------------------------------------------------------
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.11 only")
+def test_311_works_without_pep688():
+    assert not hasattr(bytearray, "__buffer__")
+    assert not hasattr(inspect, "BufferFlags")
+    lb = bf.LockingBytearray(DATA)
+    with bf.view(lb, immutable=True) as v:
+        assert v.readonly and v.tobytes() == DATA
+        assert memoryview(lb).readonly is True
+        assert bytes(lb) == DATA
+        assert hashlib.sha256(lb).digest() == hashlib.sha256(DATA).digest()
+        with pytest.raises(BufferError):
+            struct.pack_into("B", lb, 0, 1)
+        with pytest.raises(BufferError):
+            lb[0] = 0
+    with bf.view(b"abc", immutable=True) as v:
+        assert v.readonly
+    assert_fresh(lb, DATA)
+
+
+# ---- §7.3 base-class calls skip the shim's guards ----------------------------------
+def test_s7_3_base_class_in_place_write_bypasses_guard():
+    """§7.3 (document-by-test): bytearray.__setitem__(lb, ...) and friends
+    skip LockingBytearray's guard: the data changes under an immutable view.
+    The guarded spelling is refused."""
+    lb = bf.LockingBytearray(DATA)
+    with bf.view(lb, immutable=True) as v:
+        with pytest.raises(BufferError):
+            lb[0] = ord("X")
+        bytearray.__setitem__(lb, 0, ord("X"))
+        assert v[0] == ord("X")                 # the documented limit
+        bytearray.reverse(lb)
+        assert v.tobytes() == (b"X" + DATA[1:])[::-1]
+
+
+def test_s7_3_base_class_extend_bypasses_guard():
+    """§7.3 (document-by-test): bytearray.extend(lb, b"x") does not consult
+    the shim's guard.  While the export is held stock's own resize rule still
+    refuses it, with stock's message instead of the §6 one; with nothing held
+    it simply extends."""
+    lb = bf.LockingBytearray(DATA)
+    with bf.view(lb, immutable=True):
+        with pytest.raises(BufferError) as guarded:
+            lb.extend(b"x")
+        assert str(guarded.value) == conflict_message(
+            type(lb), "modify", "IMMUTABLE", 1)
+        with pytest.raises(BufferError) as base:
+            bytearray.extend(lb, b"x")
+        assert str(base.value) == RESIZE_SHARED_MESSAGE
+    bytearray.extend(lb, b"x")
+    assert bytes(lb) == DATA + b"x"
+    assert mode_of(lb) == "FREE"
+
+
+@pytest.mark.parametrize("assign", ["to-bytearray", "to-other-subclass", "from-bytearray"])
+def test_s7_3_class_assignment_refused(assign):
+    """§7.3: __class__ assignment to or from LockingBytearray is refused by
+    CPython (the layout differs), so it cannot shed the guard."""
+    class Other(bytearray):
+        pass
+
+    lb = bf.LockingBytearray(DATA)
+    with pytest.raises(TypeError):
+        if assign == "to-bytearray":
+            lb.__class__ = bytearray
+        elif assign == "to-other-subclass":
+            lb.__class__ = Other
+        else:
+            Other(DATA).__class__ = bf.LockingBytearray
+    assert type(lb) is bf.LockingBytearray
+
+
+# ---- §7.2 consumers that ignore readonly ------------------------------------------
+cffi = pytest.importorskip("cffi")
+
+
+def test_s7_2_ffi_from_buffer_without_require_writable_writes_anyway():
+    """§7.2 (document-by-test): ffi.from_buffer(obj) makes a plain read,
+    granted read-only under an immutable view -- and cffi writes through it
+    anyway.  With require_writable=True the request is writable and refused."""
+    ffi = cffi.FFI()
+    lb = bf.LockingBytearray(DATA)
+    with bf.view(lb, immutable=True) as v:
+        with pytest.raises(BufferError):
+            ffi.from_buffer(lb, require_writable=True)
+        p = ffi.from_buffer(lb)
+        p[0] = b"Z"                               # the documented limit
+        ffi.release(p)
+        assert v[0] == ord("Z")
+    with bf.view(lb, exclusive=True):
+        with pytest.raises(BufferError):
+            ffi.from_buffer(lb)                    # a plain read: refused
+    assert_fresh(lb, b"Z" + DATA[1:])
