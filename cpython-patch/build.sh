@@ -123,7 +123,8 @@ extract() {
         if git -C "$SRC" rev-parse HEAD >/dev/null 2>&1; then
             # tracked files plus the working tree's changes, no build products
             (cd "$SRC" && git ls-files -z --cached --others --exclude-standard \
-                | xargs -0 -I{} cp --parents -P {} "$dest"/ 2>/dev/null) || true
+                | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) \
+                | tar -xf - -C "$dest"
         else
             cp -a "$SRC"/. "$dest"/
         fi
