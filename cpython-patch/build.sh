@@ -172,30 +172,22 @@ build_one() {
     if ! "$py" -m pip --version >/dev/null 2>&1; then
         timed "$name: ensurepip" "$LOGS/$name-ensurepip.log" "$py" -m ensurepip
     fi
-    local missing=()
-    for w in "${WHEELS[@]}"; do
+    local missing=() wheels=("${WHEELS[@]}")
+    if "$py" -c 'import sys; sys.exit(sys._is_gil_enabled())' 2>/dev/null; then
+        # cffi refuses free-threaded 3.13 ("Upgrade to free-threaded 3.14
+        # or newer to use CFFI with the free-threaded build")
+        wheels=("${WHEELS[@]/cffi}")
+        say "$name: free-threaded 3.13: no cffi (cffi supports free-threading from 3.14)"
+    fi
+    for w in ${wheels[@]}; do
         "$py" -c "import $w" >/dev/null 2>&1 || missing+=("$w")
     done
     if [ ${#missing[@]} -gt 0 ]; then
-        if ! timed_soft "$name: pip install ${missing[*]}" "$LOGS/$name-pip.log" \
-                "$py" -m pip install --disable-pip-version-check --only-binary=:all: "${missing[@]}"; then
-            # cffi refuses free-threaded 3.13 ("Upgrade to free-threaded 3.14
-            # or newer"): install the others, and say so.
-            local others=()
-            for w in "${missing[@]}"; do [ "$w" = cffi ] || others+=("$w"); done
-            [ ${#others[@]} -gt 0 ] && timed "$name: pip install ${others[*]}" \
-                "$LOGS/$name-pip2.log" "$py" -m pip install --only-binary=:all: \
-                --disable-pip-version-check "${others[@]}"
-            say "$name: WARNING: cffi could not be installed (see $LOGS/$name-pip.log)"
-        fi
+        timed "$name: pip install ${missing[*]}" "$LOGS/$name-pip.log" \
+            "$py" -m pip install --disable-pip-version-check \
+            --only-binary=:all: "${missing[@]}"
     fi
     say "$name: $("$py" -c 'import sys; print(sys.version.split()[0], "GIL" if getattr(sys, "_is_gil_enabled", lambda: True)() else "free-threaded")')"
-}
-timed_soft() {
-    local label=$1 log=$2; shift 2
-    local t=$(date +%s)
-    "$@" >"$log" 2>&1 || return 1
-    say "$label: $(( $(date +%s) - t )) s"
 }
 
 for name in "${ONLY[@]}"; do
