@@ -203,7 +203,10 @@ def assert_fresh(obj, data):
         assert m.readonly is False
     with bf.acquire(obj, EXCLUSIVE) as m:
         assert m.readonly is True
-    obj[0] = obj[0]                          # in-place write
+    if data:
+        obj[0] = obj[0]                      # in-place write
+    obj.reverse()
+    obj.reverse()
     obj.append(0x5A)                         # resize
     assert obj.pop() == 0x5A
     assert bytes(obj) == data

@@ -17,7 +17,6 @@ Fixtures/parameters:
   unsupported        -- a fresh such object holding DATA
 """
 import array
-import gc
 import mmap
 import sys
 from dataclasses import dataclass
@@ -97,9 +96,7 @@ def backend():
 
 @pytest.fixture
 def locked(locked_type):
-    obj = locked_type(DATA)
-    yield obj
-    gc.collect()
+    return locked_type(DATA)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ in time: each test runs for DURATION seconds and joins with a timeout."""
 import hashlib
 import operator
 import os
-import struct
 import threading
 import time
 
@@ -28,7 +27,6 @@ def _writer_attempts():
         ("acquire-exclusive-write", lambda b: bf.acquire(b, EXCLUSIVE | WRITABLE)),
         ("acquire-exclusive-read", lambda b: bf.acquire(b, EXCLUSIVE)),
         ("view-writable", lambda b: bf.view(b, writable=True)),
-        ("struct.pack_into", lambda b: struct.pack_into("4s", b, 0, b"EVIL")),
         ("big-setslice", lambda b: operator.setitem(b, slice(0, SIZE // 2),
                                                     bytes(SIZE // 2))),
     ]

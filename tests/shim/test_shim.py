@@ -5,7 +5,6 @@ limit as documented, so a change of behaviour shows up here)."""
 import array
 import hashlib
 import inspect
-import struct
 import sys
 
 import pytest
@@ -149,7 +148,9 @@ def test_311_works_without_pep688():
         assert bytes(lb) == DATA
         assert hashlib.sha256(lb).digest() == hashlib.sha256(DATA).digest()
         with pytest.raises(BufferError):
-            struct.pack_into("B", lb, 0, 1)
+            bf.acquire(lb, WRITABLE)
+        with pytest.raises(BufferError):
+            bf.view(lb, writable=True)
         with pytest.raises(BufferError):
             lb[0] = 0
     with bf.view(b"abc", immutable=True) as v:
