@@ -20,8 +20,16 @@ JOIN_TIMEOUT = 30
 
 
 def _writer_attempts():
+    # _ops' extended-slice values are sized for conftest.DATA: resized here
     attempts = [(n, f) for n, f in _ops.WRITES + _ops.RESIZES
-                + _ops.SIZE_PRESERVING_RESIZES]
+                + _ops.SIZE_PRESERVING_RESIZES if "extended" not in n]
+    attempts += [
+        ("setslice-extended", lambda b: operator.setitem(
+            b, slice(None, None, 2), bytes(SIZE // 2))),
+        ("setslice-extended-negative", lambda b: operator.setitem(
+            b, slice(None, None, -3), bytes(len(range(SIZE - 1, -1, -3))))),
+        ("delslice-extended", lambda b: operator.delitem(b, slice(None, None, 2))),
+    ]
     attempts += [
         ("acquire-writable", lambda b: bf.acquire(b, WRITABLE)),
         ("acquire-exclusive-write", lambda b: bf.acquire(b, EXCLUSIVE | WRITABLE)),
