@@ -142,3 +142,21 @@ def test_s2_acquire_non_buffer_is_typeerror(obj, flags):
     """§6: a non-buffer is a TypeError."""
     with pytest.raises(TypeError):
         bf.acquire(obj, flags)
+
+
+def test_acquire_accepts_bufferflags_members(locked):
+    F = bf.BufferFlags
+    with bf.acquire(locked, F.IMMUTABLE | F.FULL_RO) as m:
+        assert m.readonly is True and m.format == "B"
+        with pytest.raises(BufferError):
+            locked.append(0)
+    assert_fresh(locked, DATA)
+
+
+@pytest.mark.parametrize("flags", ["0x400", 1.0, None, b"\x04"], ids=repr)
+def test_acquire_non_int_flags_typeerror(locked, flags):
+    """A Python-level argument error: flags must be an int (§6: TypeError for
+    a wrong argument type, nothing acquired)."""
+    with pytest.raises(TypeError):
+        bf.acquire(locked, flags)
+    assert_fresh(locked, DATA)

@@ -324,3 +324,9 @@ def test_derived_views_keep_the_export_alive(locked, name, hold, mode, derive):
     del d
     gc.collect()
     assert_fresh(locked, DATA)
+
+
+def test_view_flags_are_keyword_only(locked):
+    with pytest.raises(TypeError):
+        bf.view(locked, True)
+    assert_fresh(locked, DATA)
