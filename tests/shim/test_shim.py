@@ -231,3 +231,26 @@ def test_s7_2_ffi_from_buffer_without_require_writable_writes_anyway():
         with pytest.raises(BufferError):
             ffi.from_buffer(lb)                    # a plain read: refused
     assert_fresh(lb, b"Z" + DATA[1:])
+
+
+# ---- §7.1 direct memory access by stock CPython code ------------------------------
+@pytest.mark.parametrize("read", [
+    lambda lb: bytes(_assign_into(bytearray(len(lb)), lb)),
+    lambda lb: b"%s" % lb,
+], ids=["bytearray-slice-assignment-source", "bytes-percent-s"])
+def test_s7_1_stock_code_reads_ob_bytes_directly(read):
+    """§7.1 (document-by-test): stock CPython code that reads a bytearray's
+    memory through PyByteArray_AS_STRING skips the shim's checks, so it reads
+    a LockingBytearray even while an exclusive export is held (the patched
+    interpreter checks these two)."""
+    lb = bf.LockingBytearray(DATA)
+    with bf.view(lb, exclusive=True, writable=True):
+        with pytest.raises(BufferError):
+            bytes(lb)                          # the guarded spelling
+        assert read(lb) == DATA                # the documented limit
+    assert_fresh(lb, DATA)
+
+
+def _assign_into(dest, src):
+    dest[:] = src
+    return dest
