@@ -158,3 +158,35 @@ def test_immutable_readers_race_with_writers(locked_type):
     final = bytes(obj)
     assert final in (bytes(SIZE), b"\x01" * SIZE, b"\x02" * SIZE)
     assert_fresh(obj, final)
+
+
+def test_s7_6_conflicts_fail_fast_never_wait(locked_type):
+    """§7.6: a conflict is an immediate BufferError, never a blocking wait --
+    even when the holder is another thread that would release soon."""
+    obj = locked_type(b"abc")
+    held, done = threading.Event(), threading.Event()
+
+    def holder():
+        with bf.view(obj, exclusive=True, writable=True):
+            held.set()
+            done.wait(10)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    try:
+        assert held.wait(10)
+        for attempt in (lambda: bf.view(obj, immutable=True), lambda: bytes(obj),
+                        lambda: obj.append(1), lambda: obj[0]):
+            start = time.monotonic()
+            try:
+                attempt()
+            except BufferError:
+                pass
+            else:
+                raise AssertionError("not refused")
+            assert time.monotonic() - start < 1.0
+    finally:
+        done.set()
+        t.join(JOIN_TIMEOUT)
+    assert not t.is_alive()
+    assert_fresh(obj, b"abc")
