@@ -1,0 +1,3 @@
+from setuptools import setup
+
+setup(cffi_modules=["shim/bufferflags/_native_build.py:ffibuilder"])

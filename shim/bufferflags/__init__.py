@@ -1,0 +1,29 @@
+"""PyBUF_IMMUTABLE and PyBUF_EXCLUSIVE for today's CPython.
+
+``view(obj, immutable=True)`` gives a memoryview whose memory nothing can
+change while it is held; ``LockingBytearray`` is a bytearray that keeps that
+promise against every consumer.  On an interpreter that implements the flags
+natively (``NATIVE``) both delegate to it.  See proposal/semantics.md.
+"""
+from bufferflags._backend import NATIVE
+from bufferflags._flags import EXCLUSIVE, IMMUTABLE, BufferFlags
+from bufferflags._registry import (
+    LockingBytearray,
+    register,
+    supported_flags,
+    unregister,
+)
+from bufferflags._view import acquire, view
+
+__all__ = [
+    "BufferFlags",
+    "EXCLUSIVE",
+    "IMMUTABLE",
+    "LockingBytearray",
+    "NATIVE",
+    "acquire",
+    "register",
+    "supported_flags",
+    "unregister",
+    "view",
+]

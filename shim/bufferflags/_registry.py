@@ -1,0 +1,126 @@
+"""Which types honour which guarantees (semantics.md §5).
+
+On a stock interpreter the answer is this module's registry; on a native one
+it is the interpreter's ``__buffer_flags__`` declarations.
+"""
+from __future__ import annotations
+
+import inspect
+
+from bufferflags._backend import NATIVE, native
+from bufferflags._flags import GUARANTEES, IMMUTABLE, BufferFlags
+
+__all__ = ["supported_flags", "register", "unregister", "LockingBytearray"]
+
+_NONE = BufferFlags(0)
+
+if NATIVE:
+
+    class LockingBytearray(bytearray):
+        """A bytearray: on this interpreter every bytearray is locked."""
+
+        __slots__ = ()
+
+    _declared: dict[type, BufferFlags] = {}
+else:
+    LockingBytearray = native.LockingBytearray
+    # Exact types and what they honour; subclasses follow the inheritance
+    # rule in _type_flags().  memoryview's entry is per instance (forwarding).
+    _declared = {
+        bytes: IMMUTABLE,
+        memoryview: IMMUTABLE,
+        LockingBytearray: GUARANTEES,
+    }
+
+
+def _lookup(tp: type, name: str) -> object:
+    for klass in tp.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+def _exports_like(tp: type, declarer: type) -> bool:
+    """Whether tp acquires and releases buffers exactly as declarer does."""
+    return native.same_buffer_procs(tp, declarer) and all(
+        _lookup(tp, hook) is _lookup(declarer, hook)
+        for hook in ("__buffer__", "__release_buffer__")
+    )
+
+
+def _type_flags(tp: type) -> BufferFlags:
+    for klass in tp.__mro__:
+        flags = _declared.get(klass)
+        if flags is not None:
+            return flags if klass is tp or _exports_like(tp, klass) else _NONE
+    return _NONE
+
+
+def _forwarded(mv: memoryview) -> BufferFlags:
+    """A memoryview grants IMMUTABLE only if its export was granted it."""
+    try:
+        exporter = mv.obj
+    except ValueError:  # released
+        return _NONE
+    if type(exporter) is native.Export:
+        return BufferFlags(exporter.granted & IMMUTABLE)
+    return _NONE
+
+
+def supported_flags(obj_or_type: object) -> BufferFlags:
+    """The guarantees (IMMUTABLE, EXCLUSIVE) a type, or an object, honours.
+
+    0 means "no information": requesting either flag is refused, because an
+    exporter that predates them would silently ignore the bits.
+    """
+    if NATIVE:
+        return BufferFlags(_native_supported(obj_or_type))
+    if isinstance(obj_or_type, type):
+        return _type_flags(obj_or_type)
+    if type(obj_or_type) is memoryview:
+        return _forwarded(obj_or_type)
+    return _type_flags(type(obj_or_type))
+
+
+def _native_supported(obj: object) -> int:
+    get_buffer_flags = getattr(inspect, "get_buffer_flags", None)
+    if get_buffer_flags is not None:
+        return int(get_buffer_flags(obj))
+    tp = obj if isinstance(obj, type) else type(obj)
+    return int(getattr(tp, "__buffer_flags__", 0))
+
+
+def _check_declaration(tp: object, flags: int) -> BufferFlags:
+    if not isinstance(tp, type):
+        raise TypeError(f"register() needs a type, not {type(tp).__name__!r}")
+    flags = int(flags)
+    if flags & ~GUARANTEES or flags < 0:
+        raise ValueError(
+            f"register() takes only IMMUTABLE and EXCLUSIVE, not {flags:#x}"
+        )
+    return BufferFlags(flags)
+
+
+def register(tp: type, flags: int) -> None:
+    """Declare that instances of tp honour flags when asked for them.
+
+    The declaration is a promise by tp's author: acquisitions through
+    view()/acquire() still verify that what was granted is read-only.
+    """
+    flags = _check_declaration(tp, flags)
+    if NATIVE:
+        tp.__buffer_flags__ = int(flags)
+    else:
+        _declared[tp] = flags
+
+
+def unregister(tp: type) -> None:
+    """Withdraw tp's declaration; unknown types raise KeyError."""
+    if not isinstance(tp, type):
+        raise TypeError(f"unregister() needs a type, not {type(tp).__name__!r}")
+    if NATIVE:
+        if "__buffer_flags__" not in tp.__dict__:
+            raise KeyError(tp)
+        delattr(tp, "__buffer_flags__")
+    else:
+        del _declared[tp]

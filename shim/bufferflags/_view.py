@@ -1,0 +1,155 @@
+"""Acquiring buffers with guarantees: view() for users, acquire() for raw flags."""
+from __future__ import annotations
+
+from bufferflags._backend import NATIVE, native
+from bufferflags._flags import EXCLUSIVE, GUARANTEES, IMMUTABLE, BufferFlags
+from bufferflags._registry import LockingBytearray, supported_flags
+
+__all__ = ["view", "acquire"]
+
+_WRITABLE = int(BufferFlags.WRITABLE)
+_FULL_RO = int(BufferFlags.FULL_RO)
+_KNOWN = 0x0FFD
+_HINT = (
+    "; use bufferflags.LockingBytearray for a bytearray that honours it, "
+    "or view(..., fallback='copy') to read a private copy"
+)
+
+
+def _flag_names(flags: int) -> str:
+    return "|".join(
+        f"PyBUF_{flag.name}" for flag in (IMMUTABLE, EXCLUSIVE) if flags & flag
+    )
+
+
+def _well_formed(flags: int) -> bool:
+    """Rules 1 and 2 of §2 hold; otherwise the acquisition itself refuses."""
+    return not (
+        flags & ~_KNOWN
+        or flags in (0x100, 0x200)
+        or (flags & IMMUTABLE and flags & _WRITABLE)
+    )
+
+
+def _unsupported(obj: object, wanted: int) -> BufferError | None:
+    """The refusal of §2 rule 3 for obj, or None if obj honours wanted."""
+    supported = supported_flags(obj)
+    missing = wanted & ~supported
+    if not missing:
+        return None
+    if type(obj) is memoryview and not missing & EXCLUSIVE:
+        return BufferError(
+            "memoryview: cannot export PyBUF_IMMUTABLE: "
+            "the underlying export is not immutable"
+        )
+    return BufferError(
+        f"{type(obj).__name__} does not support {_flag_names(missing)} "
+        f"(supported: {_flag_names(supported) or 'none'})"
+    )
+
+
+def _require_buffer(obj: object) -> None:
+    if not _is_buffer(obj):
+        raise TypeError(
+            f"a bytes-like object is required, not '{type(obj).__name__}'"
+        )
+
+
+if NATIVE:
+
+    def _is_buffer(obj: object) -> bool:
+        return hasattr(type(obj), "__buffer__")
+
+    def _acquire(obj: object, flags: int, readonly: bool) -> memoryview:
+        try:
+            getbuffer = type(obj).__buffer__
+        except AttributeError:
+            _require_buffer(obj)
+            raise
+        mv = getbuffer(obj, flags)
+        if readonly and not mv.readonly:
+            readonly_mv = mv.toreadonly()
+            mv.release()
+            return readonly_mv
+        return mv
+
+else:
+    _is_buffer = native.is_buffer
+    _acquire = native.acquire
+
+
+def acquire(obj: object, flags: int) -> memoryview:
+    """Request a buffer with raw PyBUF_* flags, as PyObject_GetBuffer() would.
+
+    The result's ``readonly`` is what the exporter granted.  Requests for a
+    guarantee the type does not declare fail closed (§2 rule 3).
+    """
+    flags = int(flags)
+    if flags & GUARANTEES and _well_formed(flags):
+        _require_buffer(obj)
+        refusal = _unsupported(obj, flags & GUARANTEES)
+        if refusal is not None:
+            raise refusal
+    return _acquire(obj, flags, False)
+
+
+def view(
+    obj: object,
+    *,
+    immutable: bool = False,
+    exclusive: bool = False,
+    writable: bool = False,
+    fallback: str | None = None,
+) -> memoryview:
+    """A memoryview of obj that carries the requested guarantees.
+
+    immutable: nothing can change the memory while the view is held.
+    exclusive: nothing else can read or write it while the view is held.
+    writable: the view may write (not with immutable).
+    fallback="copy": if obj's type cannot give the guarantee, view a private
+    copy instead (a conflict with views already held still raises).
+
+    The view is read-only unless writable=True; release it with .release()
+    or a with block (garbage collection releases it too).
+    """
+    if immutable and writable:
+        raise ValueError("view(): immutable=True and writable=True contradict")
+    if fallback not in (None, "copy"):
+        raise ValueError(f"view(): fallback must be None or 'copy', not {fallback!r}")
+    if fallback == "copy" and writable:
+        raise ValueError("view(): fallback='copy' cannot give a writable view")
+    flags = _FULL_RO
+    if writable:
+        flags |= _WRITABLE
+    if immutable:
+        flags |= IMMUTABLE
+    if exclusive:
+        flags |= EXCLUSIVE
+    wanted = flags & GUARANTEES
+    if wanted and (
+        NATIVE or _declared_fast(obj) & wanted != wanted
+    ):
+        refusal = _unsupported(obj, wanted)
+        if refusal is not None:
+            _require_buffer(obj)
+            if fallback == "copy":
+                return _view_of_copy(obj, flags)
+            refusal.args = (refusal.args[0] + _HINT,)
+            raise refusal
+    return _acquire(obj, flags, not writable)
+
+
+def _declared_fast(obj: object) -> int:
+    # The exact-type hit is the common case (bytes, LockingBytearray); the
+    # slow path applies the inheritance and forwarding rules.
+    from bufferflags._registry import _declared
+
+    tp = type(obj)
+    if tp is memoryview:
+        return 0
+    return _declared.get(tp, 0)
+
+
+def _view_of_copy(obj: object, flags: int) -> memoryview:
+    private = LockingBytearray(obj) if flags & EXCLUSIVE else bytes(obj)
+    return _acquire(private, flags, True)
