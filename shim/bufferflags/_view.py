@@ -1,6 +1,8 @@
 """Acquiring buffers with guarantees: view() for users, acquire() for raw flags."""
 from __future__ import annotations
 
+import operator
+
 from bufferflags._backend import NATIVE, native
 from bufferflags._flags import EXCLUSIVE, GUARANTEES, IMMUTABLE, BufferFlags
 from bufferflags._registry import LockingBytearray, supported_flags
@@ -61,12 +63,9 @@ if NATIVE:
         return hasattr(type(obj), "__buffer__")
 
     def _acquire(obj: object, flags: int, readonly: bool) -> memoryview:
-        try:
-            getbuffer = type(obj).__buffer__
-        except AttributeError:
-            _require_buffer(obj)
-            raise
-        mv = getbuffer(obj, flags)
+        # memoryview._from_flags() is PyObject_GetBuffer() itself, fail-closed
+        # checks included; obj.__buffer__ would skip them for Python classes.
+        mv = memoryview._from_flags(obj, flags)
         if readonly and not mv.readonly:
             readonly_mv = mv.toreadonly()
             mv.release()
@@ -84,7 +83,7 @@ def acquire(obj: object, flags: int) -> memoryview:
     The result's ``readonly`` is what the exporter granted.  Requests for a
     guarantee the type does not declare fail closed (§2 rule 3).
     """
-    flags = int(flags)
+    flags = operator.index(flags)
     if flags & GUARANTEES and _well_formed(flags):
         _require_buffer(obj)
         refusal = _unsupported(obj, flags & GUARANTEES)

@@ -1,0 +1,63 @@
+# bufferflags: `make test` (everything, cached) and `make bench` (the PEP's numbers).
+#
+# Stock interpreters: python3 plus every CPython 3.11-3.13 that pyenv knows.
+# Each gets its own venv under build/venv/ with the shim installed (cffi
+# compiles its extension there).  The patched interpreters come from
+# cpython-patch/build.sh and run the package straight from shim/: in native
+# mode it needs no extension.
+
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+BUILD := $(ROOT)/build
+CPY := $(BUILD)/cpython
+PYTEST_ARGS ?= -q
+STOCK_PYTHONS := $(shell tools/stock-pythons.sh)
+SHIM_SOURCES := $(wildcard shim/bufferflags/*) pyproject.toml setup.py
+VENV_STAMPS := $(foreach py,$(STOCK_PYTHONS),$(BUILD)/venv/$(notdir $(py))/.installed)
+NATIVE_PYTHONS := $(CPY)/patched/bin/python3 $(CPY)/patched-ft/bin/python3
+
+.PHONY: test test-shim test-native test-cpython native venvs demo bench stress clean
+
+test: test-shim native test-native test-cpython
+
+venvs: $(VENV_STAMPS)
+
+# One venv per stock interpreter, named by its version (build/venv/3.12.1/).
+$(BUILD)/venv/%/.installed: $(SHIM_SOURCES)
+	@py=$$(tools/stock-pythons.sh --path $*); \
+	rm -rf $(BUILD)/venv/$*; \
+	$$py -m venv $(BUILD)/venv/$* && \
+	$(BUILD)/venv/$*/bin/python -m pip install -q --upgrade pip && \
+	$(BUILD)/venv/$*/bin/python -m pip install -q '.[test,bench]' && \
+	touch $@
+
+test-shim: venvs
+	@set -e; for stamp in $(VENV_STAMPS); do \
+	  venv=$$(dirname $$stamp); \
+	  echo "== shim on $$($$venv/bin/python -c 'import sys; print(sys.version.split()[0])')"; \
+	  (cd $(BUILD) && $$venv/bin/python -m pytest $(PYTEST_ARGS) -p no:cacheprovider $(ROOT)/tests/conformance $(ROOT)/tests/shim); \
+	done
+
+native:
+	cpython-patch/build.sh --ft
+
+test-native: native
+	@set -e; for py in $(NATIVE_PYTHONS); do \
+	  echo "== native on $$py"; \
+	  (cd $(BUILD) && PYTHONPATH=$(ROOT)/shim $$py -m pytest $(PYTEST_ARGS) -p no:cacheprovider $(ROOT)/tests/conformance $(ROOT)/tests/native); \
+	done
+
+test-cpython: native
+	cpython-patch/run-tests.sh
+
+demo: $(firstword $(VENV_STAMPS))
+	$(BUILD)/venv/$(notdir $(firstword $(STOCK_PYTHONS)))/bin/python tools/demo.py
+
+bench: venvs native
+	bench/run.sh
+
+stress: venvs native
+	tools/stress.sh
+
+clean:
+	rm -rf $(BUILD)/venv
