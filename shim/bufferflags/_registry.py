@@ -6,6 +6,8 @@ it is the interpreter's ``__buffer_flags__`` declarations.
 from __future__ import annotations
 
 import inspect
+import operator
+import sys
 
 from bufferflags._backend import NATIVE, native
 from bufferflags._flags import GUARANTEES, IMMUTABLE, BufferFlags
@@ -13,6 +15,9 @@ from bufferflags._flags import GUARANTEES, IMMUTABLE, BufferFlags
 __all__ = ["supported_flags", "register", "unregister", "LockingBytearray"]
 
 _NONE = BufferFlags(0)
+_GUARANTEE_BITS = int(GUARANTEES)
+# PEP 688: from 3.12 a class can export through Python-level hooks.
+_PYTHON_HOOKS = sys.version_info >= (3, 12)
 
 if NATIVE:
 
@@ -42,9 +47,12 @@ def _lookup(tp: type, name: str) -> object:
 
 def _exports_like(tp: type, declarer: type) -> bool:
     """Whether tp acquires and releases buffers exactly as declarer does."""
-    return native.same_buffer_procs(tp, declarer) and all(
-        _lookup(tp, hook) is _lookup(declarer, hook)
-        for hook in ("__buffer__", "__release_buffer__")
+    return native.same_buffer_procs(tp, declarer) and (
+        not _PYTHON_HOOKS
+        or all(
+            _lookup(tp, hook) is _lookup(declarer, hook)
+            for hook in ("__buffer__", "__release_buffer__")
+        )
     )
 
 
@@ -58,10 +66,7 @@ def _type_flags(tp: type) -> BufferFlags:
 
 def _forwarded(mv: memoryview) -> BufferFlags:
     """A memoryview grants IMMUTABLE only if its export was granted it."""
-    try:
-        exporter = mv.obj
-    except ValueError:  # released
-        return _NONE
+    exporter = mv.obj  # a released view raises ValueError, as memoryview does
     if type(exporter) is native.Export:
         return BufferFlags(exporter.granted & IMMUTABLE)
     return _NONE
@@ -93,8 +98,8 @@ def _native_supported(obj: object) -> int:
 def _check_declaration(tp: object, flags: int) -> BufferFlags:
     if not isinstance(tp, type):
         raise TypeError(f"register() needs a type, not {type(tp).__name__!r}")
-    flags = int(flags)
-    if flags & ~GUARANTEES or flags < 0:
+    flags = operator.index(flags)
+    if flags & ~_GUARANTEE_BITS:
         raise ValueError(
             f"register() takes only IMMUTABLE and EXCLUSIVE, not {flags:#x}"
         )

@@ -36,7 +36,7 @@ def _well_formed(flags: int) -> bool:
 def _unsupported(obj: object, wanted: int) -> BufferError | None:
     """The refusal of §2 rule 3 for obj, or None if obj honours wanted."""
     supported = supported_flags(obj)
-    missing = wanted & ~supported
+    missing = wanted & ~int(supported)
     if not missing:
         return None
     if type(obj) is memoryview and not missing & EXCLUSIVE:
