@@ -280,7 +280,6 @@ load_bytearray_base(void)
 {
     PySequenceMethods *sq = PyByteArray_Type.tp_as_sequence;
     PyMappingMethods *mp = PyByteArray_Type.tp_as_mapping;
-    PyObject *dict = PyByteArray_Type.tp_dict;
     PyMethodDef *def;
     int i = 0;
 
@@ -302,14 +301,20 @@ load_bytearray_base(void)
     base_nb_remainder = PyByteArray_Type.tp_as_number->nb_remainder;
 
     for (def = lba_methods; def->ml_name != NULL; def++, i++) {
-        PyObject *descr = PyDict_GetItemString(dict, def->ml_name);
-        if (descr == NULL || !PyObject_TypeCheck(descr, &PyMethodDescr_Type)) {
+        /* Not tp_dict: static builtin types have none since 3.12. */
+        PyObject *descr = PyObject_GetAttrString(
+            (PyObject *)&PyByteArray_Type, def->ml_name);
+        if (descr == NULL) {
+            return -1;
+        }
+        if (!PyObject_TypeCheck(descr, &PyMethodDescr_Type)) {
             PyErr_Format(PyExc_RuntimeError,
                          "bytearray.%s is not a method: unsupported Python",
                          def->ml_name);
+            Py_DECREF(descr);
             return -1;
         }
-        base_methods[i] = Py_NewRef(descr);
+        base_methods[i] = descr;
         def->ml_doc = ((PyMethodDescrObject *)descr)->d_method->ml_doc;
     }
     return 0;
