@@ -27,6 +27,7 @@ if NATIVE:
         __slots__ = ()
 
     _declared: dict[type, BufferFlags] = {}
+    _declared_bits: dict[type, int] = {}
 else:
     LockingBytearray = native.LockingBytearray
     # Exact types and what they honour; subclasses follow the inheritance
@@ -36,6 +37,8 @@ else:
         memoryview: IMMUTABLE,
         LockingBytearray: GUARANTEES,
     }
+    # The same as plain ints, for view()'s exact-type fast path.
+    _declared_bits = {tp: int(flags) for tp, flags in _declared.items()}
 
 
 def _lookup(tp: type, name: str) -> object:
@@ -117,6 +120,7 @@ def register(tp: type, flags: int) -> None:
         tp.__buffer_flags__ = int(flags)
     else:
         _declared[tp] = flags
+        _declared_bits[tp] = int(flags)
 
 
 def unregister(tp: type) -> None:
@@ -129,3 +133,4 @@ def unregister(tp: type) -> None:
         delattr(tp, "__buffer_flags__")
     else:
         del _declared[tp]
+        del _declared_bits[tp]

@@ -5,11 +5,14 @@ import operator
 
 from bufferflags._backend import NATIVE, native
 from bufferflags._flags import EXCLUSIVE, GUARANTEES, IMMUTABLE, BufferFlags
-from bufferflags._registry import LockingBytearray, supported_flags
+from bufferflags._registry import LockingBytearray, _declared_bits, supported_flags
 
 __all__ = ["view", "acquire"]
 
 _WRITABLE = int(BufferFlags.WRITABLE)
+_IMMUTABLE = int(IMMUTABLE)
+_EXCLUSIVE = int(EXCLUSIVE)
+_GUARANTEES = int(GUARANTEES)
 _FULL_RO = int(BufferFlags.FULL_RO)
 _KNOWN = 0x0FFD
 _HINT = (
@@ -29,7 +32,7 @@ def _well_formed(flags: int) -> bool:
     return not (
         flags & ~_KNOWN
         or flags in (0x100, 0x200)
-        or (flags & IMMUTABLE and flags & _WRITABLE)
+        or (flags & _IMMUTABLE and flags & _WRITABLE)
     )
 
 
@@ -84,9 +87,9 @@ def acquire(obj: object, flags: int) -> memoryview:
     guarantee the type does not declare fail closed (§2 rule 3).
     """
     flags = operator.index(flags)
-    if flags & GUARANTEES and _well_formed(flags):
+    if flags & _GUARANTEES and _well_formed(flags):
         _require_buffer(obj)
-        refusal = _unsupported(obj, flags & GUARANTEES)
+        refusal = _unsupported(obj, flags & _GUARANTEES)
         if refusal is not None:
             raise refusal
     return _acquire(obj, flags, False)
@@ -117,17 +120,16 @@ def view(
         raise ValueError(f"view(): fallback must be None or 'copy', not {fallback!r}")
     if fallback == "copy" and writable:
         raise ValueError("view(): fallback='copy' cannot give a writable view")
+    # Plain ints: IntFlag arithmetic costs microseconds on this hot path.
     flags = _FULL_RO
     if writable:
         flags |= _WRITABLE
     if immutable:
-        flags |= IMMUTABLE
+        flags |= _IMMUTABLE
     if exclusive:
-        flags |= EXCLUSIVE
-    wanted = flags & GUARANTEES
-    if wanted and (
-        NATIVE or _declared_fast(obj) & wanted != wanted
-    ):
+        flags |= _EXCLUSIVE
+    wanted = flags & _GUARANTEES
+    if wanted and (NATIVE or _declared_bits.get(type(obj), 0) & wanted != wanted):
         refusal = _unsupported(obj, wanted)
         if refusal is not None:
             _require_buffer(obj)
@@ -138,17 +140,6 @@ def view(
     return _acquire(obj, flags, not writable)
 
 
-def _declared_fast(obj: object) -> int:
-    # The exact-type hit is the common case (bytes, LockingBytearray); the
-    # slow path applies the inheritance and forwarding rules.
-    from bufferflags._registry import _declared
-
-    tp = type(obj)
-    if tp is memoryview:
-        return 0
-    return _declared.get(tp, 0)
-
-
 def _view_of_copy(obj: object, flags: int) -> memoryview:
-    private = LockingBytearray(obj) if flags & EXCLUSIVE else bytes(obj)
+    private = LockingBytearray(obj) if flags & _EXCLUSIVE else bytes(obj)
     return _acquire(private, flags, True)
