@@ -162,7 +162,9 @@ build_one() {
         timed "$name: configure" "$LOGS/$name-configure.log" \
             "$srcdir/configure" --prefix="$prefix" "${flags[@]}"
         timed "$name: make -j$JOBS" "$LOGS/$name-make.log" make -j"$JOBS"
-        rm -rf "$prefix"
+        # Install over the previous interpreter rather than deleting it:
+        # "install" replaces each file (processes still running keep theirs)
+        # and packages others installed into site-packages survive.
         timed "$name: make install" "$LOGS/$name-install.log" make install
         cd "$ROOT"
         echo "$key" > "$prefix/.bufferflags-key"
