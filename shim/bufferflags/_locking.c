@@ -496,6 +496,113 @@ native_acquire(PyObject *Py_UNUSED(module), PyObject *const *args,
     return result;
 }
 
+/* view(obj, *, immutable=False, exclusive=False, writable=False,
+ *      fallback=None) -> memoryview
+ *
+ * bufferflags.view()'s common case in C: well-formed keywords, no fallback
+ * and an exact type the registry declares.  Everything else (errors,
+ * inheritance, forwarding, fallback="copy") goes to the Python
+ * implementation set by configure_view(), which has the same signature. */
+static PyObject *declared_bits;     /* registry: exact type -> int flags */
+static PyObject *view_slow_path;
+
+static PyObject *
+native_view(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+            PyObject *kwnames)
+{
+    Py_ssize_t i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    int flags = PyBUF_FULL_RO, writable = 0;
+    PyObject *declared;
+    long bits;
+
+    if (nargs != 1 || view_slow_path == NULL) {
+        goto slow;
+    }
+    for (i = 0; i < nkw; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        PyObject *value = args[nargs + i];
+        int truth, bit;
+        if (PyUnicode_CompareWithASCIIString(name, "immutable") == 0) {
+            bit = PyBUF_IMMUTABLE;
+        }
+        else if (PyUnicode_CompareWithASCIIString(name, "exclusive") == 0) {
+            bit = PyBUF_EXCLUSIVE;
+        }
+        else if (PyUnicode_CompareWithASCIIString(name, "writable") == 0) {
+            bit = PyBUF_WRITABLE;
+        }
+        else {
+            goto slow;      /* fallback=, or an unknown keyword */
+        }
+        truth = PyObject_IsTrue(value);
+        if (truth < 0) {
+            return NULL;
+        }
+        if (truth) {
+            flags |= bit;
+        }
+    }
+    writable = flags & PyBUF_WRITABLE;
+    if (_PyBufLock_Contradictory(flags)) {
+        goto slow;
+    }
+    if (flags & (PyBUF_IMMUTABLE | PyBUF_EXCLUSIVE)) {
+        if (PyMemoryView_Check(args[0])) {
+            goto slow;      /* forwarding is decided per instance */
+        }
+        declared = PyDict_GetItemWithError(declared_bits,
+                                           (PyObject *)Py_TYPE(args[0]));
+        if (declared == NULL) {
+            if (PyErr_Occurred()) {
+                return NULL;
+            }
+            goto slow;
+        }
+        bits = PyLong_AsLong(declared);
+        if (bits == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if ((flags & (PyBUF_IMMUTABLE | PyBUF_EXCLUSIVE) & ~bits) != 0) {
+            goto slow;
+        }
+    }
+    {
+        PyObject *call_args[3];
+        PyObject *result;
+        call_args[0] = args[0];
+        call_args[1] = PyLong_FromLong(flags);
+        if (call_args[1] == NULL) {
+            return NULL;
+        }
+        call_args[2] = writable ? Py_False : Py_True;
+        result = native_acquire(module, call_args, 3);
+        Py_DECREF(call_args[1]);
+        return result;
+    }
+slow:
+    if (view_slow_path == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "view() is not configured");
+        return NULL;
+    }
+    return PyObject_Vectorcall(view_slow_path, args, nargs, kwnames);
+}
+
+/* configure_view(declared_bits, slow_path): wire native_view() to the
+ * registry dict and to the Python implementation. */
+static PyObject *
+native_configure_view(PyObject *Py_UNUSED(module), PyObject *const *args,
+                      Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyDict_Check(args[0]) || !PyCallable_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "configure_view() takes a dict and a callable");
+        return NULL;
+    }
+    Py_XSETREF(declared_bits, Py_NewRef(args[0]));
+    Py_XSETREF(view_slow_path, Py_NewRef(args[1]));
+    Py_RETURN_NONE;
+}
+
 /* lock_state(obj) -> (mode, count), for tests and debugging. */
 static PyObject *
 native_lock_state(PyObject *Py_UNUSED(module), PyObject *obj)
@@ -539,6 +646,13 @@ native_is_buffer(PyObject *Py_UNUSED(module), PyObject *obj)
 static PyMethodDef native_functions[] = {
     {"acquire", (PyCFunction)(void (*)(void))native_acquire, METH_FASTCALL,
      "acquire(obj, flags, readonly) -> memoryview over one acquisition"},
+    {"view", (PyCFunction)(void (*)(void))native_view,
+     METH_FASTCALL | METH_KEYWORDS,
+     "view($module, obj, /, *, immutable=False, exclusive=False, "
+     "writable=False, fallback=None)\n--\n\n"
+     "A memoryview of obj that carries the requested guarantees."},
+    {"configure_view", (PyCFunction)(void (*)(void))native_configure_view,
+     METH_FASTCALL, "configure_view(declared_bits, slow_path)"},
     {"lock_state", native_lock_state, METH_O,
      "lock_state(obj) -> (mode, count) of a LockingBytearray"},
     {"same_buffer_procs", (PyCFunction)(void (*)(void))native_same_buffer_procs,

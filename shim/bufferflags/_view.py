@@ -140,6 +140,13 @@ def view(
     return _acquire(obj, flags, not writable)
 
 
+if not NATIVE:
+    # The exact-type fast path runs in C; this function stays the reference
+    # implementation and handles every other case.
+    native.configure_view(_declared_bits, view)
+    view = native.view  # noqa: F811
+
+
 def _view_of_copy(obj: object, flags: int) -> memoryview:
     private = LockingBytearray(obj) if flags & _EXCLUSIVE else bytes(obj)
     return _acquire(private, flags, True)
