@@ -37,8 +37,11 @@ else:
         memoryview: IMMUTABLE,
         LockingBytearray: GUARANTEES,
     }
-    # The same as plain ints, for view()'s exact-type fast path.
-    _declared_bits = {tp: int(flags) for tp, flags in _declared.items()}
+    # The same as plain ints, for view()'s exact-type fast path; memoryview
+    # is left out because it forwards per instance.
+    _declared_bits = {
+        tp: int(flags) for tp, flags in _declared.items() if tp is not memoryview
+    }
 
 
 def _lookup(tp: type, name: str) -> object:
