@@ -95,6 +95,8 @@ class ByteArrayBufferFlagsTest(unittest.TestCase):
         yield lambda: b.expandtabs()
         yield lambda: bytes(b)
         yield lambda: bytearray(3).__setitem__(slice(0, 3), b)
+        yield lambda: str(b, 'latin-1')
+        yield lambda: pickle.dumps(b, 5)
 
     def test_declared(self):
         self.assertEqual(bytearray.__buffer_flags__, 0xC00)

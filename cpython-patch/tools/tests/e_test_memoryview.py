@@ -24,9 +24,10 @@ class MemoryviewBufferFlagsTest(unittest.TestCase):
             m = obj.__buffer__(self.IMMUTABLE)
             self.assertTrue(m.readonly)
             self.assertEqual(inspect.get_buffer_flags(m), self.IMMUTABLE)
-            for view in (m, m[1:], m.cast('c'), m.toreadonly(), memoryview(m)):
+            for view in (m, m[1:], m[::2], m.cast('c'), m.toreadonly(),
+                         memoryview(m)):
                 self.assertTrue(view.readonly)
-                with view.__buffer__(self.IMMUTABLE) as v:
+                with view.__buffer__(self.IMMUTABLE | self.BF.FULL_RO) as v:
                     self.assertTrue(v.readonly)
                     self.assertEqual(inspect.get_buffer_flags(v),
                                      self.IMMUTABLE)
