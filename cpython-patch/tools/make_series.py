@@ -135,7 +135,8 @@ tests('c')
 commit('c', 3)
 # d. bytearray
 copy('Include/internal/pycore_bufferflags.h', 'Objects/bytearrayobject.c',
-     'Objects/bytesobject.c', 'Objects/stringlib/join.h')
+     'Objects/bytesobject.c', 'Objects/stringlib/join.h',
+     'Objects/unicodeobject.c', 'Modules/_pickle.c')
 typeobject(2)
 tests('d')
 commit('d', 4)
