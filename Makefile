@@ -16,9 +16,9 @@ SHIM_SOURCES := $(wildcard shim/bufferflags/*) pyproject.toml setup.py
 VENV_STAMPS := $(foreach py,$(STOCK_PYTHONS),$(BUILD)/venv/$(notdir $(py))/.installed)
 NATIVE_PYTHONS := $(CPY)/patched/bin/python3 $(CPY)/patched-ft/bin/python3
 
-.PHONY: test test-shim test-native test-cpython native venvs demo bench stress clean
+.PHONY: test test-shim test-native test-cpython check-pep native venvs demo bench stress clean
 
-test: test-shim native test-native test-cpython
+test: test-shim native test-native test-cpython check-pep
 
 venvs: $(VENV_STAMPS)
 
@@ -35,7 +35,7 @@ test-shim: venvs
 	@set -e; for stamp in $(VENV_STAMPS); do \
 	  venv=$$(dirname $$stamp); \
 	  echo "== shim on $$($$venv/bin/python -c 'import sys; print(sys.version.split()[0])')"; \
-	  (cd $(BUILD) && $$venv/bin/python -m pytest $(PYTEST_ARGS) -p no:cacheprovider $(ROOT)/tests/conformance $(ROOT)/tests/shim); \
+	  (cd $(BUILD) && $$venv/bin/python -m pytest $(PYTEST_ARGS) -p no:cacheprovider $(ROOT)/tests/conformance $(ROOT)/tests/shim $(ROOT)/tests/stress); \
 	done
 
 native:
@@ -44,11 +44,15 @@ native:
 test-native: native
 	@set -e; for py in $(NATIVE_PYTHONS); do \
 	  echo "== native on $$py"; \
-	  (cd $(BUILD) && PYTHONPATH=$(ROOT)/shim $$py -m pytest $(PYTEST_ARGS) -p no:cacheprovider $(ROOT)/tests/conformance $(ROOT)/tests/native); \
+	  (cd $(BUILD) && PYTHONPATH=$(ROOT)/shim $$py -m pytest $(PYTEST_ARGS) -p no:cacheprovider $(ROOT)/tests/conformance $(ROOT)/tests/native $(ROOT)/tests/stress); \
 	done
 
 test-cpython: native
 	cpython-patch/run-tests.sh
+
+# The PEP may cite only numbers that bench/results/ holds.
+check-pep:
+	python3 tools/check_pep_numbers.py
 
 demo: $(firstword $(VENV_STAMPS))
 	$(BUILD)/venv/$(notdir $(firstword $(STOCK_PYTHONS)))/bin/python tools/demo.py
