@@ -16,6 +16,7 @@ from ._support import EXCLUSIVE, WRITABLE, assert_fresh
 
 SIZE = 256 * 1024          # hashlib releases the GIL above 2 KiB; > 64 KiB asked
 DURATION = 0.8
+MIN_ROUNDS = 3             # every thread does this much even on a loaded machine
 JOIN_TIMEOUT = 30
 
 
@@ -60,7 +61,9 @@ def test_readers_hash_while_writers_are_refused(locked_type):
 
     def reader():
         try:
-            while time.monotonic() < stop:
+            rounds = 0
+            while time.monotonic() < stop or rounds < MIN_ROUNDS:
+                rounds += 1
                 with bf.view(obj, immutable=True) as v:
                     d1 = hashlib.sha256(v).digest()
                 d2 = hashlib.sha256(obj).digest()        # a plain read: granted ro
@@ -76,7 +79,9 @@ def test_readers_hash_while_writers_are_refused(locked_type):
     def writer():
         attempts = _writer_attempts()
         try:
-            while time.monotonic() < stop:
+            rounds = 0
+            while time.monotonic() < stop or rounds < MIN_ROUNDS:
+                rounds += 1
                 for name, attempt in attempts:
                     try:
                         result = attempt(obj)
@@ -113,7 +118,8 @@ def test_immutable_readers_race_with_writers(locked_type):
 
     def reader():
         try:
-            while time.monotonic() < stop:
+            stable = 0
+            while time.monotonic() < stop or stable < MIN_ROUNDS:
                 try:
                     v = bf.view(obj, immutable=True)
                 except BufferError:
@@ -128,6 +134,7 @@ def test_immutable_readers_race_with_writers(locked_type):
                         return
                 finally:
                     v.release()
+                stable += 1
                 with lock:
                     stats["stable"] += 1
         except BaseException as e:  # noqa: B902
