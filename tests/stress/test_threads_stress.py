@@ -108,8 +108,8 @@ def test_threads_stress(make):
     holders = Holders(errors)
     stats = report("threads[%s]" % make.__name__)
     stats_lock = threading.Lock()
-    stop = time.monotonic() + DURATION
-    handoff = queue.Queue(maxsize=64)
+    stop = float("inf")     # set once every thread is ready (start barrier)
+    handoff = queue.Queue(maxsize=2)
     producers_done = threading.Event()
 
     local = threading.local()
@@ -123,6 +123,7 @@ def test_threads_stress(make):
     def guarded(fn):
         def run(*args):
             local.counts = Counter()
+            barrier.wait(JOIN_TIMEOUT)
             try:
                 fn(*args)
             except BaseException as e:  # noqa: B902 -- reported below
@@ -301,7 +302,7 @@ def test_threads_stress(make):
     def resizer():
         while time.monotonic() < stop and not errors:
             try:
-                obj.extend(b"xy")
+                obj.extend(conv(b"xy"))  # array: iterable extend is not atomic, see test_hostile
             except BufferError:
                 count(resize_refused=1)
                 continue
@@ -328,8 +329,11 @@ def test_threads_stress(make):
                + [threading.Thread(target=exclusive_holder,
                                    args=(N_WRITERS + N_VIEW_WRITERS + i,))
                   for i in range(N_EXCLUSIVE)])
+    barrier = threading.Barrier(len(threads) + 1)
     for t in threads:
         t.start()
+    stop = time.monotonic() + DURATION
+    barrier.wait(JOIN_TIMEOUT)
     deadline = time.monotonic() + JOIN_TIMEOUT
     for t in threads:
         t.join(max(0.1, deadline - time.monotonic()))
