@@ -216,3 +216,23 @@ def assert_fresh(obj, data):
 def release_all(views):
     for v in views:
         v.release()
+
+
+#: §7.6: stock consumers that replace the exporter's BufferError with a
+#: TypeError of their own.  The refusal still happens; only its type differs.
+ERROR_REWRITING_SITES = frozenset({
+    "struct.pack_into", "io.BytesIO.readinto", "io.FileIO.readinto",
+    "io.BufferedReader.readinto", "socket.recv_into",
+    "read:concat-onto-bytes(export)", "read:concat-onto-bytearray(export)",
+    "read:str-decode(export)", "read:bytes.join-item(export)",
+    "read:bytearray.extend-arg(export)", "read:bytearray.iadd-arg(export)",
+})
+
+
+def refusal_types(site):
+    """What a refusal at `site` may raise: BufferError, or on the shim also
+    the TypeError of a §7.6 site.  The patched interpreter must raise
+    BufferError everywhere."""
+    if site in ERROR_REWRITING_SITES and not bf.NATIVE:
+        return (BufferError, TypeError)
+    return BufferError
