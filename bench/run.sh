@@ -107,6 +107,7 @@ for group in $GROUPS_TO_RUN; do
         compare acquire-baseline-vs-patched "$OUT/acquire-baseline-shim.json" "$OUT/acquire-patched-native.json"
         ;;
     unflagged)
+        rm -f "$OUT"/unflagged-*.json
         # Interleaved halves (baseline, patched, baseline, patched) of half
         # the processes each, so that load drift on the shared machine hits
         # both sides alike; the halves are merged with pyperf convert --add.
@@ -117,6 +118,7 @@ for group in $GROUPS_TO_RUN; do
         done
         for side in baseline patched; do
             if [ -f "$OUT/unflagged-$side-1.json" ] && [ -f "$OUT/unflagged-$side-2.json" ]; then
+                rm -f "$OUT/unflagged-$side.json"   # pyperf convert refuses to overwrite
                 "$PATCHED" -m pyperf convert "$OUT/unflagged-$side-1.json" \
                     --add="$OUT/unflagged-$side-2.json" -o "$OUT/unflagged-$side.json" \
                     && rm -f "$OUT/unflagged-$side-1.json" "$OUT/unflagged-$side-2.json"
