@@ -129,15 +129,30 @@ def view(
     if exclusive:
         flags |= _EXCLUSIVE
     wanted = flags & _GUARANTEES
-    if wanted and (NATIVE or _declared_bits.get(type(obj), 0) & wanted != wanted):
+    if NATIVE:
+        # The interpreter fails closed by itself; ask why only when it refused.
+        try:
+            return _acquire(obj, flags, not writable)
+        except BufferError:
+            refusal = _unsupported(obj, wanted) if wanted else None
+            if refusal is None:
+                raise  # a conflict with what is held, not a missing declaration
+            return _unsupported_view(obj, flags, fallback, refusal)
+    if wanted and _declared_bits.get(type(obj), 0) & wanted != wanted:
         refusal = _unsupported(obj, wanted)
         if refusal is not None:
-            _require_buffer(obj)
-            if fallback == "copy":
-                return _view_of_copy(obj, flags)
-            refusal.args = (refusal.args[0] + _HINT,)
-            raise refusal
+            return _unsupported_view(obj, flags, fallback, refusal)
     return _acquire(obj, flags, not writable)
+
+
+def _unsupported_view(
+    obj: object, flags: int, fallback: str | None, refusal: BufferError
+) -> memoryview:
+    _require_buffer(obj)
+    if fallback == "copy":
+        return _view_of_copy(obj, flags)
+    refusal.args = (refusal.args[0] + _HINT,)
+    raise refusal
 
 
 if not NATIVE:
