@@ -2,7 +2,7 @@
 build): every path of the lock -- grants, every kind of refusal, forwards,
 own operations refused and allowed, releases from another thread -- runs
 ROUNDS times after a warm-up; the number of live objects tracked by the gc,
-tracemalloc's traced memory and (on a --with-pydebug build)
+sys.getallocatedblocks(), tracemalloc's traced memory and (on a --with-pydebug build)
 sys.gettotalrefcount() must not grow with the number of rounds.  A leak of
 one object or one Py_buffer per operation shows up as growth proportional to
 ROUNDS * OPS (thousands), far above the tolerances.
@@ -85,7 +85,8 @@ def workload(make):
 def _measure():
     gc.collect()
     total = getattr(sys, "gettotalrefcount", lambda: 0)()
-    return len(gc.get_objects()), tracemalloc.get_traced_memory()[0], total
+    return (len(gc.get_objects()), tracemalloc.get_traced_memory()[0], total,
+            sys.getallocatedblocks())
 
 
 @pytest.mark.parametrize("name", list(TYPES))
@@ -97,20 +98,22 @@ def test_no_growth_over_repeated_runs(name):
     try:
         for _ in range(50):
             workload(make)
-        objects0, mem0, refs0 = _measure()
+        objects0, mem0, refs0, blocks0 = _measure()
         for _ in range(ROUNDS):
             workload(make)
-        objects1, mem1, refs1 = _measure()
+        objects1, mem1, refs1, blocks1 = _measure()
     finally:
         tracemalloc.stop()
     stats = report("leaks[%s]" % name)
     stats["rounds"] += ROUNDS
     stats["object_growth"] += objects1 - objects0
     stats["traced_bytes_growth"] += mem1 - mem0
+    stats["allocated_blocks_growth"] += blocks1 - blocks0
     if refs0:
         stats["totalrefcount_growth"] += refs1 - refs0
     # one leaked object per round would be >= ROUNDS
     assert objects1 - objects0 < ROUNDS // 3, (objects0, objects1)
-    assert mem1 - mem0 < 32 * 1024, (mem0, mem1)
+    assert blocks1 - blocks0 < ROUNDS // 3, (blocks0, blocks1)
+    assert mem1 - mem0 < 4 * 1024, (mem0, mem1)
     if refs0:
         assert refs1 - refs0 < ROUNDS // 3, (refs0, refs1)
