@@ -19,7 +19,7 @@ settings.register_profile(
     "ci", max_examples=60 if FREE_THREADED else 200, stateful_step_count=40, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.register_profile(
-    "stress", max_examples=5000, stateful_step_count=80, deadline=None,
+    "stress", max_examples=1000 if FREE_THREADED else 5000, stateful_step_count=80, deadline=None,
     suppress_health_check=list(HealthCheck))
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
