@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import operator
+from typing import NoReturn
 
 from bufferflags._backend import NATIVE, native
 from bufferflags._flags import EXCLUSIVE, GUARANTEES, IMMUTABLE, BufferFlags
@@ -89,9 +90,8 @@ def acquire(obj: object, flags: int) -> memoryview:
     flags = operator.index(flags)
     if flags & _GUARANTEES and _well_formed(flags):
         _require_buffer(obj)
-        refusal = _unsupported(obj, flags & _GUARANTEES)
-        if refusal is not None:
-            raise refusal
+        if _unsupported(obj, flags & _GUARANTEES) is not None:
+            _raise_without_cycle(_unsupported(obj, flags & _GUARANTEES))
     return _acquire(obj, flags, False)
 
 
@@ -134,25 +134,36 @@ def view(
         try:
             return _acquire(obj, flags, not writable)
         except BufferError:
-            refusal = _unsupported(obj, wanted) if wanted else None
-            if refusal is None:
+            if not wanted or _unsupported(obj, wanted) is None:
                 raise  # a conflict with what is held, not a missing declaration
-            return _unsupported_view(obj, flags, fallback, refusal)
+        return _unsupported_view(obj, flags, wanted, fallback)
     if wanted and _declared_bits.get(type(obj), 0) & wanted != wanted:
-        refusal = _unsupported(obj, wanted)
-        if refusal is not None:
-            return _unsupported_view(obj, flags, fallback, refusal)
+        if _unsupported(obj, wanted) is not None:
+            return _unsupported_view(obj, flags, wanted, fallback)
     return _acquire(obj, flags, not writable)
 
 
 def _unsupported_view(
-    obj: object, flags: int, fallback: str | None, refusal: BufferError
+    obj: object, flags: int, wanted: int, fallback: str | None
 ) -> memoryview:
     _require_buffer(obj)
     if fallback == "copy":
         return _view_of_copy(obj, flags)
+    _raise_without_cycle(_with_hint(_unsupported(obj, wanted)))
+
+
+def _with_hint(refusal: BufferError) -> BufferError:
     refusal.args = (refusal.args[0] + _HINT,)
-    raise refusal
+    return refusal
+
+
+def _raise_without_cycle(exc: BaseException) -> NoReturn:
+    # A local naming the exception would put the raising frame, and with it
+    # the refused object, in a cycle with the traceback: keep none.
+    try:
+        raise exc
+    finally:
+        del exc
 
 
 if not NATIVE:

@@ -59,21 +59,10 @@ def _state(obj):
     return None
 
 
-# Requests whose non-new bits are exactly PyBUF_READ or PyBUF_WRITE: valid
-# (§2 rule 1 refuses only the exact values), but the shim strips the new bits
-# and hands 0x100/0x200 to stock bytearray_getbuffer (see the xfail below).
-READ_WRITE_AFTER_STRIP = [f for f in range(0x10000)
-                          if f & (IMMUTABLE | EXCLUSIVE)
-                          and f & ~(IMMUTABLE | EXCLUSIVE) in (0x100, 0x200)]
-SHIM_313_BUG = not BACKEND.native and sys.version_info[:3] == (3, 13, 0)
-
-
 def _sweep(obj, request, stats):
     """Every value 0..0xFFFF through `request(obj, flags)` on a FREE object."""
     fresh_state = _state(obj)
     for flags in range(0x10000):
-        if SHIM_313_BUG and flags in READ_WRITE_AFTER_STRIP:
-            continue        # test_new_bits_with_read_or_write_only (xfail)
         kind = classify(flags)
         try:
             mv = request(obj, flags)
@@ -400,15 +389,6 @@ def test_array_extend_from_iterable_is_atomic():
             v.release()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (shim/bufferflags/_view.py, both backends): acquire() and view() "
-    "raise a refusal stored in a local (`refusal = _unsupported(...)`; "
-    "`raise refusal`), so the exception's traceback and the frame holding "
-    "`obj` form a reference cycle: the refused object stays alive until the "
-    "cyclic GC runs. For a memoryview of a locked object this keeps its "
-    "export, so after `del` the object is still SHARED and IMMUTABLE is "
-    "refused. Fix: `try: raise refusal` / `finally: del refusal` (or "
-    "refusal = None) in acquire() and view()."))
 @pytest.mark.parametrize("call", ["acquire", "view"])
 def test_refused_acquire_does_not_keep_the_view_alive(call):
     obj = BACKEND.locked_types[0](DATA)
@@ -432,19 +412,6 @@ def test_refused_acquire_does_not_keep_the_view_alive(call):
         gc.collect()
 
 
-@pytest.mark.xfail(SHIM_313_BUG, strict=True, reason=(
-    "BUG (shim/bufferflags/_locking.c lba_getbuffer, stock 3.13.0): the "
-    "shim passes `flags & ~(IMMUTABLE|EXCLUSIVE)` to bytearray_getbuffer; "
-    "for IMMUTABLE|READ (0x500), IMMUTABLE|WRITE (0x600), EXCLUSIVE|READ "
-    "(0x900) ... that is exactly PyBUF_READ/PyBUF_WRITE, which 3.13's "
-    "PyBuffer_FillInfo rejects -- and stock 3.13.0 bytearray_getbuffer ignores "
-    "that failure (returns 0 with SystemError set, view unfilled, ob_exports "
-    "incremented; `bytearray().__buffer__(0x100)` shows it without the "
-    "shim). Result: acquire() returns a memoryview with an exception set "
-    "(SystemError/ValueError 'number of dimensions must not exceed 64'), the "
-    "export leaks (lock_state stays (2, 1): the object is locked for good) "
-    "and dealloc prints 'deallocated bytearray object has exported "
-    "buffers'. Fix: map a stripped PyBUF_READ/PyBUF_WRITE to PyBUF_SIMPLE."))
 @pytest.mark.parametrize("flags", [IMMUTABLE | 0x100, IMMUTABLE | 0x200,
                                    EXCLUSIVE | 0x100, EXCLUSIVE | 0x200,
                                    EXCLUSIVE | IMMUTABLE | 0x100], ids=hex)
