@@ -243,11 +243,10 @@ class LockMachine(RuleBasedStateMachine):
         if f is None:
             assert not forwards, h.export.kind
             self.stats["forward-refused"] += 1
-            # bufferflags.acquire()'s refusal sits in a reference cycle with
-            # the frame that holds h.mv, keeping the export alive until the
-            # collector runs: test_hostile.py::test_refused_acquire_*
-            # (xfail).  Collect it here so later `del` steps see the contract.
-            gc.collect()
+            # No gc.collect() here on purpose: a refusal must not keep h.mv
+            # alive (found by this machine, fixed in a5df8ff; regression:
+            # test_hostile.py::test_refused_acquire_*), so a later `del`
+            # without a cycle must end the export at once.
             return multiple()
         assert forwards, h.export.kind
         assert f.readonly
