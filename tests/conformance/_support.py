@@ -236,3 +236,12 @@ def refusal_types(site):
     if site in ERROR_REWRITING_SITES and not bf.NATIVE:
         return (BufferError, TypeError)
     return BufferError
+
+
+def is_released(mv):
+    """Whether a memoryview was released (memoryview has no public flag)."""
+    try:
+        mv.nbytes
+    except ValueError:
+        return True
+    return False

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import bufferflags as bf
 
+from ._support import is_released
 from ._support import (ALLOWED, REFUSED, REQUESTS, RO, TABLE_3_1, TABLE_3_2,
                        assert_fresh, mode_of)
 from .conftest import BACKEND
@@ -84,7 +85,7 @@ def test_random_sequences_follow_the_model(locked_index, ops):
         elif op in ("release", "release-again", "drop") and handles:
             h = handles[arg % len(handles)]
             mv, eid = h
-            released_before = _released(mv)
+            released_before = is_released(mv)
             if op == "drop":
                 handles.remove(h)
                 del mv, h          # dropped: refcounting releases it at once
@@ -98,12 +99,12 @@ def test_random_sequences_follow_the_model(locked_index, ops):
                     model.release()
         elif op == "derive" and handles:
             mv, eid = handles[arg % len(handles)]
-            if not _released(mv):
+            if not is_released(mv):
                 handles.append([mv[1:], eid])
                 live[eid] += 1
         elif op == "write-through" and handles:
             mv, eid = handles[arg % len(handles)]
-            if not _released(mv) and not mv.readonly and len(mv):
+            if not is_released(mv) and not mv.readonly and len(mv):
                 mv[0] = (mv[0] + 1) % 256
                 off = len(model.data) - len(mv)     # derived views are suffixes
                 model.data[off] = mv[0]
@@ -132,9 +133,3 @@ def test_random_sequences_follow_the_model(locked_index, ops):
     assert_fresh(obj, bytes(model.data))
 
 
-def _released(mv):
-    try:
-        mv.nbytes
-    except ValueError:
-        return True
-    return False

@@ -33,6 +33,7 @@ from hypothesis.stateful import (Bundle, RuleBasedStateMachine, consumes,
 
 import bufferflags as bf
 
+from tests.conformance._support import is_released
 from tests.conformance._support import (ALLOWED, EXCLUSIVE, IMMUTABLE,
                                         REFUSED, REQUESTS, RO, TABLE_3_1,
                                         TABLE_3_2, WRITABLE, assert_fresh,
@@ -114,14 +115,6 @@ class Handle:
         self.snapshot = mv.tobytes() if immutable else None
         self.released = False
         export.live += 1
-
-
-def _released(mv):
-    try:
-        mv.nbytes
-    except ValueError:
-        return True
-    return False
 
 
 class LockMachine(RuleBasedStateMachine):
@@ -221,7 +214,7 @@ class LockMachine(RuleBasedStateMachine):
     @rule(target=handles, h=handles, start=st.integers(0, 4))
     def derive(self, h, start):
         """A slice shares its parent's export (§3: counted once)."""
-        if h.released or _released(h.mv):
+        if h.released or is_released(h.mv):
             return multiple()
         d = Handle(h.mv[start:], h.export, h.offset + min(start, len(h.mv)),
                    h.snapshot is not None)
@@ -233,7 +226,7 @@ class LockMachine(RuleBasedStateMachine):
         """§5: a memoryview forwards IMMUTABLE only if its export was granted
         IMMUTABLE (an immutable or exclusive-read request).  The forward is
         not a new export of the locked object: it keeps h's export alive."""
-        if h.released or _released(h.mv):
+        if h.released or is_released(h.mv):
             return multiple()
         forwards = h.export.kind in ("immutable", "exclusive_read")
         try:
@@ -411,7 +404,7 @@ class LockMachine(RuleBasedStateMachine):
     def views_see_the_data(self):
         data = bytes(self.model.data)
         for h in self.live_handles:
-            if _released(h.mv):
+            if is_released(h.mv):
                 continue
             seen = h.mv.tobytes()
             assert seen == data[h.offset:h.offset + len(seen)], "view content"
