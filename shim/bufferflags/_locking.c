@@ -453,22 +453,12 @@ flags_from_object(PyObject *obj, int *flags)
  * readonly true the memoryview is read-only whatever was granted.  The
  * caller has checked supported flags (the registry lives in Python). */
 static PyObject *
-native_acquire(PyObject *Py_UNUSED(module), PyObject *const *args,
-               Py_ssize_t nargs)
+acquire_view(PyObject *obj, int flags, int force_readonly)
 {
     ExportObject *export;
     PyObject *result;
-    int flags, force_readonly;
 
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "acquire() takes 3 arguments");
-        return NULL;
-    }
-    if (flags_from_object(args[1], &flags) < 0) {
-        return NULL;
-    }
-    force_readonly = PyObject_IsTrue(args[2]);
-    if (force_readonly < 0 || _PyBufLock_CheckRequest(flags) < 0) {
+    if (_PyBufLock_CheckRequest(flags) < 0) {
         return NULL;
     }
     export = PyObject_New(ExportObject, Export_Type);
@@ -478,7 +468,7 @@ native_acquire(PyObject *Py_UNUSED(module), PyObject *const *args,
     export->held = 0;
     export->exports = 0;
     export->granted = requested_guarantee(flags);
-    if (PyObject_GetBuffer(args[0], &export->master, flags) < 0) {
+    if (PyObject_GetBuffer(obj, &export->master, flags) < 0) {
         Py_DECREF(export);
         return NULL;
     }
@@ -490,7 +480,7 @@ native_acquire(PyObject *Py_UNUSED(module), PyObject *const *args,
         PyErr_Format(PyExc_BufferError,
                      "%.200s granted a writable buffer for PyBUF_%s: "
                      "its declared support is wrong",
-                     Py_TYPE(args[0])->tp_name,
+                     Py_TYPE(obj)->tp_name,
                      (flags & PyBUF_EXCLUSIVE) ? "EXCLUSIVE" : "IMMUTABLE");
         Py_DECREF(export);
         return NULL;
@@ -499,6 +489,26 @@ native_acquire(PyObject *Py_UNUSED(module), PyObject *const *args,
     result = PyMemoryView_FromObject((PyObject *)export);
     Py_DECREF(export);
     return result;
+}
+
+static PyObject *
+native_acquire(PyObject *Py_UNUSED(module), PyObject *const *args,
+               Py_ssize_t nargs)
+{
+    int flags, force_readonly;
+
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "acquire() takes 3 arguments");
+        return NULL;
+    }
+    if (flags_from_object(args[1], &flags) < 0) {
+        return NULL;
+    }
+    force_readonly = PyObject_IsTrue(args[2]);
+    if (force_readonly < 0) {
+        return NULL;
+    }
+    return acquire_view(args[0], flags, force_readonly);
 }
 
 /* view(obj, *, immutable=False, exclusive=False, writable=False,
@@ -512,7 +522,7 @@ static PyObject *declared_bits;     /* registry: exact type -> int flags */
 static PyObject *view_slow_path;
 
 static PyObject *
-native_view(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+native_view(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs,
             PyObject *kwnames)
 {
     Py_ssize_t i, nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
@@ -571,19 +581,7 @@ native_view(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
             goto slow;
         }
     }
-    {
-        PyObject *call_args[3];
-        PyObject *result;
-        call_args[0] = args[0];
-        call_args[1] = PyLong_FromLong(flags);
-        if (call_args[1] == NULL) {
-            return NULL;
-        }
-        call_args[2] = writable ? Py_False : Py_True;
-        result = native_acquire(module, call_args, 3);
-        Py_DECREF(call_args[1]);
-        return result;
-    }
+    return acquire_view(args[0], flags, !writable);
 slow:
     if (view_slow_path == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "view() is not configured");
