@@ -452,7 +452,10 @@ def test_shim_imports_on_every_stock_venv(python):
     """Regression: load_bytearray_base read PyByteArray_Type.tp_dict, NULL
     for static builtin types on 3.12+, and `import bufferflags` segfaulted
     on stock 3.12/3.13 (found by this suite, fixed in ba0bd87)."""
+    # The venv must find its installed package, not the source tree that
+    # test-native puts on PYTHONPATH (it holds no compiled extension).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     r = subprocess.run([python, "-c", "import bufferflags as bf; "
                         "bf.view(bf.LockingBytearray(b'x'), immutable=True).release()"],
-                       cwd="/", capture_output=True, timeout=120)
+                       cwd="/", env=env, capture_output=True, timeout=120)
     assert r.returncode == 0, (r.returncode, r.stderr[-500:])
