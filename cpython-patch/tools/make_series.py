@@ -5,13 +5,15 @@ usage: make_series.py DEVTREE PATCHDIR
 
 DEVTREE is a git checkout of pristine CPython 3.13.5 (tag "pristine") whose
 working tree holds the finished change (code, docs, and the tests inserted by
-add_tests.py a b c d e f).  The series is rebuilt commit by commit in a
+add_tests.py a b c d e f h).  The series is rebuilt commit by commit in a
 scratch clone, checked to end in exactly DEVTREE's files, and exported with
 git format-patch.
 """
 import os, re, shutil, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import memoryview_atomic  # noqa: E402
 dev, patchdir = map(os.path.abspath, sys.argv[1:3])
 
 def run(*args, cwd=None):
@@ -99,6 +101,7 @@ def tests(step):
 NEWS = {
     'a': 'C_API', 'b': 'C_API', 'c': 'Core_and_Builtins',
     'd': 'Core_and_Builtins', 'e': 'Core_and_Builtins', 'f': 'Library',
+    'h': 'Core_and_Builtins',
 }
 
 def commit(step, minute):
@@ -141,7 +144,9 @@ typeobject(2)
 tests('d')
 commit('d', 4)
 # e. memoryview
-copy('Include/cpython/memoryobject.h', 'Objects/memoryobject.c')
+copy('Include/cpython/memoryobject.h')
+write('Objects/memoryobject.c',
+      memoryview_atomic.revert(final('Objects/memoryobject.c')))
 typeobject(3)
 tests('e')
 commit('e', 5)
@@ -149,10 +154,14 @@ commit('e', 5)
 copy('Modules/arraymodule.c')
 tests('f')
 commit('f', 6)
+# h. memoryview export counts on the free-threaded build
+copy('Objects/memoryobject.c')
+tests('h')
+commit('h', 7)
 # g. docs
 copy('Doc/c-api/buffer.rst', 'Doc/library/inspect.rst',
      'Doc/library/stdtypes.rst')
-commit('g', 7)
+commit('g', 8)
 
 # The series must end in exactly the development tree.
 changed = run('git', 'diff', '--name-only', 'pristine', cwd=dev).split()

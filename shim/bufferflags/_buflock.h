@@ -107,7 +107,7 @@ _PyBufLock_Transition(Py_ssize_t word, _PyBufLock_Request request,
             *new_word = BUFLOCK_WORD(mode, count + 1);
             return 0;
         }
-        /* fall through: elsewhere a plain read counts as a writer */
+        /* fall through - elsewhere a plain read counts as a writer */
     case BUFLOCK_OWN_WRITE:
     case BUFLOCK_WRITABLE:
         if (mode == BUFLOCK_IMMUTABLE || mode == BUFLOCK_EXCLUSIVE) {
@@ -163,6 +163,33 @@ _PyBufLock_Release(Py_ssize_t *word)
     } while (!BUFLOCK_CAS(word, &old, new_word));
 }
 
+/* A resize holds the word at BUFLOCK_RESIZING from its check to its last
+ * write (moving the tail, reallocating, copying the new bytes in), so that
+ * no export and no own operation, from another thread on the free-threaded
+ * build, can slip in between.  Mode EXCLUSIVE refuses every request; the
+ * full count, which no real holder reaches, names it in error messages. */
+#define BUFLOCK_RESIZING BUFLOCK_WORD(BUFLOCK_EXCLUSIVE, BUFLOCK_COUNT_MASK)
+
+/* Enter the resize state, only from FREE with no holder.  On refusal
+ * returns -1 and stores the word that refused it in *seen. */
+static inline int
+_PyBufLock_BeginResize(Py_ssize_t *word, Py_ssize_t *seen)
+{
+    Py_ssize_t old = 0;
+    if (BUFLOCK_CAS(word, &old, BUFLOCK_RESIZING)) {
+        return 0;
+    }
+    *seen = old;
+    return -1;
+}
+
+static inline void
+_PyBufLock_EndResize(Py_ssize_t *word)
+{
+    Py_ssize_t old = BUFLOCK_RESIZING;
+    (void)BUFLOCK_CAS(word, &old, 0);
+}
+
 static inline const char *
 _PyBufLock_ShortName(PyObject *obj)
 {
@@ -188,6 +215,12 @@ _PyBufLock_RaiseConflict(PyObject *obj, _PyBufLock_Request request,
     case BUFLOCK_WRITABLE: action = "export PyBUF_WRITABLE"; break;
     case BUFLOCK_IMMUTABLE_READ: action = "export PyBUF_IMMUTABLE"; break;
     default: action = "export PyBUF_EXCLUSIVE"; break;
+    }
+    if (seen == BUFLOCK_RESIZING) {
+        PyErr_Format(PyExc_BufferError,
+                     "%s: cannot %s while it is being resized",
+                     _PyBufLock_ShortName(obj), action);
+        return;
     }
     if (mode == BUFLOCK_EXCLUSIVE) {
         PyErr_Format(PyExc_BufferError,

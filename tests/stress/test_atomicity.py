@@ -8,7 +8,9 @@ the operation is refused without a trace; never may the object change while
 the export granted mid-operation is held.  Native only: the shim locks
 LockingBytearray, whose operations run on a copy of the iterable first.
 
-array.array.extend(iterable) is in test_hostile.py (strict xfail).
+bytearray.__init__ and array.array.extend used to fail here (they grew the
+object item by item under the export); the patch now collects the items
+first and replaces or extends in one resize.
 """
 import array
 
@@ -21,24 +23,12 @@ from tests.conformance.conftest import BACKEND
 pytestmark = pytest.mark.skipif(not BACKEND.native,
                                 reason="bytearray/array are locked natively only")
 
-INIT_BUG = pytest.mark.xfail(strict=True, reason=(
-    "BUG (cpython-patch, Objects/bytearrayobject.c bytearray___init__): with "
-    "an iterable argument __init__ clears the object, then appends item by "
-    "item, resizing (checked) only when the allocation is full and otherwise "
-    "writing ob_bytes and Py_SET_SIZE without any lock check -- and it holds "
-    "no state across the iteration. An IMMUTABLE or EXCLUSIVE export granted "
-    "mid-__init__ (from the iterable here, from another thread on the "
-    "free-threaded build) is followed by the object growing and being "
-    "written while it is held: bytearray(b'abcdefgh').__init__(gen) ends as "
-    "b'\\x01\\x02\\x03' (len 3) with an immutable view of len 1 still held. "
-    "§3.2 lists 'calling __init__ again' as a resize: refused in IMMUTABLE "
-    "and EXCLUSIVE mode, and an own operation must hold the state for its "
-    "duration."))
-
 OPS = [
     ("bytearray.extend", lambda: bytearray(b"abcdefgh"), lambda o, g: o.extend(g)),
-    pytest.param("bytearray.__init__", lambda: bytearray(b"abcdefgh"),
-                 lambda o, g: o.__init__(g), marks=INIT_BUG),
+    ("bytearray.__init__", lambda: bytearray(b"abcdefgh"),
+     lambda o, g: o.__init__(g)),
+    ("array.extend", lambda: array.array("B", b"abcdefgh"),
+     lambda o, g: o.extend(g)),
     ("bytearray.setslice", lambda: bytearray(b"abcdefgh"),
      lambda o, g: o.__setitem__(slice(0, 2), g)),
     ("bytearray.join-items", lambda: bytearray(b"abcdefgh"),

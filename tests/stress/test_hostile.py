@@ -7,7 +7,7 @@ tried, plus ints outside the C int range.  The shim's base-class bypasses and
 __class__ refusals (§7.3) are documented in tests/shim/test_shim.py; here:
 __class__ assignment between subclasses natively, subclasses whose hooks
 raise, release from another thread, double release, deallocation around an
-acquisition.  Known bugs are strict xfails (see each reason).
+acquisition.
 """
 import array
 import gc
@@ -351,43 +351,35 @@ def test_resize_around_an_acquisition(name):
     assert_fresh(obj, DATA)
 
 
-# ---- known bugs: strict xfails --------------------------------------------
-
 @native_only
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (cpython-patch, Modules/arraymodule.c): array.array.extend(iterable) "
-    "appends item by item and checks the lock per item, so when an IMMUTABLE "
-    "export is granted mid-operation (from the iterable here, from another "
-    "thread on the free-threaded build) the refused extend has already "
-    "appended the first items: violates §3.2 'an own operation holds the "
-    "state for its duration' and 'a refused operation changes neither the "
-    "data nor the state word'. bytearray.extend collects first and is fine."))
-def test_array_extend_from_iterable_is_atomic():
-    a = array.array("B", b"abc")
-    held = []
+@pytest.mark.parametrize("request_flags", [0, WRITABLE, IMMUTABLE, EXCLUSIVE])
+def test_python_code_inside_a_resize_sees_it_in_progress(request_flags):
+    """§3.2: a resize holds the state from its check to its last write.
+    array.fromlist() converts its items (``__index__``) inside the resize,
+    so Python code there is the deterministic stand-in for another thread:
+    every request is refused with the resize message, and afterwards the
+    array is whole and free."""
+    a = array.array("i", [1, 2, 3])
+    seen = []
 
-    def items():
-        yield 1
-        try:
-            held.append(bf.view(a, immutable=True))
-        except BufferError:
-            pass                 # correct: the extend holds the state
-        yield 2
+    class Sneaky:
+        def __index__(self):
+            try:
+                bf.acquire(a, request_flags).release()
+            except BufferError as e:
+                seen.append(str(e))
+            else:
+                seen.append("granted")
+            return 7
 
-    try:
-        a.extend(items())
-    except BufferError:
-        pass
-    try:
-        for v in held:
-            assert v.tobytes() in (b"abc", b"abc\x01\x02")
-        # either the extend completed (view refused) or nothing happened
-        assert bytes(a) in (b"abc\x01\x02", b"abc") and not (
-            bytes(a) == b"abc\x01\x02" and held)
-        assert bytes(a) != b"abc\x01"
-    finally:
-        for v in held:
-            v.release()
+    a.fromlist([Sneaky()])
+    action = {0: "export a buffer", WRITABLE: "export PyBUF_WRITABLE",
+              IMMUTABLE: "export PyBUF_IMMUTABLE",
+              EXCLUSIVE: "export PyBUF_EXCLUSIVE"}[request_flags]
+    assert seen == ["array: cannot %s while it is being resized" % action]
+    assert a.tolist() == [1, 2, 3, 7]
+    with bf.view(a, exclusive=True, writable=True) as x:   # nothing left held
+        assert x.tobytes() == array.array("i", [1, 2, 3, 7]).tobytes()
 
 
 @pytest.mark.parametrize("call", ["acquire", "view"])

@@ -305,7 +305,7 @@ def test_threads_stress(make):
     def resizer():
         while time.monotonic() < stop and not errors:
             try:
-                obj.extend(conv(b"xy"))  # array: iterable extend is not atomic, see test_hostile
+                obj.extend(conv(b"xy"))
             except BufferError:
                 count(resize_refused=1)
                 continue

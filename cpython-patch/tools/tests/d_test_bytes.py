@@ -278,6 +278,71 @@ class ByteArrayBufferFlagsTest(unittest.TestCase):
         b.append(1)
         self.assertEqual(b, bytearray(b'cbyx\x01'))
 
+    def test_init_is_one_resize(self):
+        # __init__ runs the iterable (or codec, __index__, __buffer__)
+        # before it touches the object: an export granted meanwhile sees
+        # the old contents, and the refused __init__ leaves them as they
+        # were.
+        b = bytearray(b'abcdefgh')
+        held = []
+        def items():
+            yield 1
+            held.append(b.__buffer__(self.IMMUTABLE))
+            yield 2
+        with self.assertRaisesRegex(BufferError, self.MODIFY_IMM % 1):
+            b.__init__(items())
+        self.assertEqual(held[0].tobytes(), b'abcdefgh')
+        self.assertEqual(b, bytearray(b'abcdefgh'))
+        held[0].release()
+        b.__init__(x for x in (1, 2))
+        self.assertEqual(b, bytearray(b'\x01\x02'))
+        m = memoryview(b)                 # SHARED: today's rules
+        with self.assertRaisesRegex(BufferError, self.RESIZE):
+            b.__init__(b'xy')
+        m.release()
+        e = bytearray()
+        with memoryview(e):
+            e.__init__()                  # no resize: allowed, as today
+            e.__init__(b'')
+
+    def test_resize_is_one_step_under_threads(self):
+        # A resize holds the state from its check to its last write, so a
+        # refused resize changes nothing and a granted one is whole.
+        import threading
+        from test.support import threading_helper
+        b = bytearray(b'x' * 64)
+        stop = threading.Event()
+        errors = []
+        def resizer():
+            while not stop.is_set():
+                try:
+                    b.extend(b'yz')
+                except BufferError:
+                    continue
+                while True:
+                    try:
+                        del b[-2:]
+                        break
+                    except BufferError:
+                        pass
+        def exporter():
+            for _ in range(2000):
+                try:
+                    with b.__buffer__(self.IMMUTABLE) as m:
+                        if m.tobytes() not in (b'x' * 64, b'x' * 64 + b'yz'):
+                            errors.append(m.tobytes())
+                except BufferError:
+                    pass
+        with threading_helper.start_threads([threading.Thread(target=resizer)]):
+            try:
+                with threading_helper.start_threads(
+                        [threading.Thread(target=exporter)]):
+                    pass
+            finally:
+                stop.set()
+        self.assertEqual(errors, [])
+        self.assertEqual(b, bytearray(b'x' * 64))   # every del happened once
+
     def test_threads(self):
         # Immutable readers never see the memory change, whatever the
         # writers do (on the free-threaded build, truly in parallel).

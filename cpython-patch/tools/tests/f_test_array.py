@@ -105,3 +105,24 @@ class ArrayBufferFlagsTest(unittest.TestCase):
         self.assertEqual(a.tolist(), [7, 2, 3, 4])
 
 
+
+    def test_extend_is_one_resize(self):
+        # extend(iterable) collects the items before it touches the array:
+        # an export granted meanwhile sees the old contents, and the
+        # refused extend leaves them as they were.
+        a = array.array('B', b'abc')
+        held = []
+        def items():
+            yield 1
+            held.append(a.__buffer__(self.BF.IMMUTABLE))
+            yield 2
+        with self.assertRaisesRegex(BufferError, self.MODIFY_IMM):
+            a.extend(items())
+        self.assertEqual(held[0].tobytes(), b'abc')
+        self.assertEqual(a.tobytes(), b'abc')
+        held[0].release()
+        a.extend(x for x in (1, 2))
+        self.assertEqual(a.tobytes(), b'abc\x01\x02')
+        with memoryview(a):
+            a.extend([])                  # no resize: allowed, as today
+            a.extend(array.array('B'))
