@@ -16,7 +16,7 @@ SHIM_SOURCES := $(wildcard shim/bufferflags/*) pyproject.toml setup.py
 VENV_STAMPS := $(foreach py,$(STOCK_PYTHONS),$(BUILD)/venv/$(notdir $(py))/.installed)
 NATIVE_PYTHONS := $(CPY)/patched/bin/python3 $(CPY)/patched-ft/bin/python3
 
-.PHONY: test test-shim test-native test-cpython check-pep native venvs demo bench stress clean
+.PHONY: test test-shim test-native test-cpython check-pep native venvs demo bench stress refleak clean
 
 test: test-shim native test-native test-cpython check-pep
 
@@ -62,6 +62,11 @@ bench: venvs native
 
 stress: venvs native
 	tools/stress.sh
+
+# The --with-pydebug build of the series and `python -m test -R 3:3` on it.
+refleak:
+	cpython-patch/build.sh --only patched-debug
+	cpython-patch/refleak.sh
 
 clean:
 	rm -rf $(BUILD)/venv

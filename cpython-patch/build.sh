@@ -6,6 +6,8 @@
 #   build/cpython/baseline/     unpatched, default configure flags
 #   build/cpython/patched/      the series applied, same flags
 #   build/cpython/patched-ft/   the series applied, --disable-gil (with --ft)
+#   build/cpython/patched-debug/ the series applied, --with-pydebug (only
+#                               with --only patched-debug: `make refleak`)
 #
 # Source: $CPYTHON_SRC (a CPython 3.13 tarball or source checkout) if set,
 # else the pristine upstream tarball from Debian trixie's source package,
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --ft) FT=1 ;;
         --only) ONLY+=("$2"); shift ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -197,6 +199,7 @@ for name in "${ONLY[@]}"; do
         baseline)   build_one baseline 0 ;;
         patched)    build_one patched 1 ;;
         patched-ft) build_one patched-ft 1 --disable-gil ;;
+        patched-debug) build_one patched-debug 1 --with-pydebug ;;
         *) echo "build.sh: unknown interpreter $name" >&2; exit 2 ;;
     esac
 done
