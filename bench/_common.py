@@ -1,6 +1,8 @@
 """Helpers shared by the benchmark scripts (one pyperf job per script)."""
 from __future__ import annotations
 
+from time import perf_counter
+
 FULL_RO = 0x11C          # what memoryview(x) requests (PyBUF_FULL_RO)
 IMMUTABLE = 0x400
 EXCLUSIVE = 0x800
@@ -16,6 +18,26 @@ def size_name(n: int) -> str:
         if n >= 1 << shift and n % (1 << shift) == 0:
             return f"{n >> shift}{unit}"
     return f"{n}B"
+
+
+def t_memoryview(loops, x):
+    """memoryview(x) + release: the reference every view is measured against."""
+    mv = memoryview
+    t0 = perf_counter()
+    for _ in range(loops):
+        m = mv(x)
+        m.release()
+    return perf_counter() - t0
+
+
+def t_view(loops, x):
+    """bufferflags.view(x, immutable=True) + release."""
+    from bufferflags import view
+    t0 = perf_counter()
+    for _ in range(loops):
+        m = view(x, immutable=True)
+        m.release()
+    return perf_counter() - t0
 
 
 def make_runner():

@@ -21,31 +21,14 @@ import sys
 from time import perf_counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import FULL_RO, IMMUTABLE, SIZES, VIEW_SIZES, make_runner, size_name  # noqa: E402
+from _common import (FULL_RO, IMMUTABLE, SIZES, VIEW_SIZES, make_runner,  # noqa: E402
+                     size_name, t_memoryview, t_view)
 
 #: BENCH_NO_SHIM=1: the shim cannot be imported on this interpreter; time only
 #: memoryview(bytes) and bytes(x) (run.sh records why).
 NO_SHIM = os.environ.get("BENCH_NO_SHIM") == "1"
 if not NO_SHIM:
     import bufferflags  # noqa: E402
-
-
-def t_memoryview(loops, x):
-    mv = memoryview
-    t0 = perf_counter()
-    for _ in range(loops):
-        m = mv(x)
-        m.release()
-    return perf_counter() - t0
-
-
-def t_view(loops, x):
-    view = bufferflags.view
-    t0 = perf_counter()
-    for _ in range(loops):
-        m = view(x, immutable=True)
-        m.release()
-    return perf_counter() - t0
 
 
 def t_from_flags(loops, x, flags):

@@ -15,27 +15,9 @@ import sys
 from time import perf_counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import make_runner  # noqa: E402
+from _common import make_runner, t_memoryview, t_view  # noqa: E402
 
 import bufferflags  # noqa: E402
-
-
-def t_memoryview(loops, x):
-    mv = memoryview
-    t0 = perf_counter()
-    for _ in range(loops):
-        m = mv(x)
-        m.release()
-    return perf_counter() - t0
-
-
-def t_view(loops, x):
-    view = bufferflags.view
-    t0 = perf_counter()
-    for _ in range(loops):
-        m = view(x, immutable=True)
-        m.release()
-    return perf_counter() - t0
 
 
 def t_setitem(loops, x):

@@ -16,7 +16,7 @@ import sys
 from time import perf_counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import make_runner  # noqa: E402
+from _common import make_runner, t_memoryview  # noqa: E402
 
 SRC16 = bytes(range(16))
 
@@ -92,26 +92,6 @@ def concat(loops):
     return perf_counter() - t0
 
 
-def mv_bytearray(loops):
-    b = bytearray(64)
-    mv = memoryview
-    t0 = perf_counter()
-    for i in range(loops):
-        m = mv(b)
-        m.release()
-    return perf_counter() - t0
-
-
-def mv_bytes(loops):
-    b = bytes(64)
-    mv = memoryview
-    t0 = perf_counter()
-    for i in range(loops):
-        m = mv(b)
-        m.release()
-    return perf_counter() - t0
-
-
 def join(loops):
     parts = [bytearray(64) for _ in range(8)]
     join = b"".join
@@ -161,8 +141,8 @@ BENCHMARKS = {
     "extend + del": extend_del,
     "+= + del": iadd_del,
     "bytearray + bytes": concat,
-    "memoryview(bytearray) + release": mv_bytearray,
-    "memoryview(bytes) + release": mv_bytes,
+    "memoryview(bytearray) + release": (t_memoryview, bytearray(64)),
+    "memoryview(bytes) + release": (t_memoryview, bytes(64)),
     "b''.join(8 bytearrays)": join,
     "md5.update(bytearray 256 B)": hash_update,
     "struct.pack_into (w*)": pack_into,
@@ -172,8 +152,9 @@ BENCHMARKS = {
 
 def main():
     runner = make_runner()
-    for name, func in BENCHMARKS.items():
-        runner.bench_time_func(f"unflagged/{name}", func)
+    for name, bench in BENCHMARKS.items():
+        func, *args = bench if isinstance(bench, tuple) else (bench,)
+        runner.bench_time_func(f"unflagged/{name}", func, *args)
 
 
 if __name__ == "__main__":
