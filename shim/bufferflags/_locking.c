@@ -11,7 +11,11 @@
  * _buflock.h in one extra word.  Its buffer slots enforce semantics.md
  * §3.1 for every consumer (memoryview, hashlib, readinto, C code asking for
  * PyBUF_IMMUTABLE, ...), and every slot and method that reads or writes the
- * contents holds the state for its duration (§3.2).
+ * contents holds the state for its duration (§3.2).  Writes and resizes run
+ * their Python-level input (__index__, iterators, codecs, __buffer__)
+ * before they take the state, and a resize holds it exclusively
+ * (BUFLOCK_RESIZING), so an export granted from inside the input sees the
+ * old contents and a refused operation leaves no trace.
  *
  * Export wraps one acquisition made with arbitrary request flags, so that
  * a memoryview can be built over it on 3.11 too (no PEP 688 there) and so
@@ -54,6 +58,88 @@ guard_enter(PyObject *self, _PyBufLock_Request request)
 }
 
 #define guard_exit(self) _PyBufLock_Release(LOCK_WORD(self))
+
+/* Refuse an own operation that the state refuses now, without entering
+ * it: checked before an operation runs its input, so that the input is not
+ * consumed by an operation that is then refused anyway. */
+static int
+guard_check(PyObject *self, _PyBufLock_Request request)
+{
+    Py_ssize_t seen = BUFLOCK_LOAD(LOCK_WORD(self));
+    Py_ssize_t new_word;
+    int readonly;
+    if (_PyBufLock_Transition(seen, request, &new_word, &readonly) < 0) {
+        _PyBufLock_RaiseConflict(self, request, seen);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- resizes (§3.2) ---------------------------------------------------- */
+
+#define RESIZE_REFUSED_MESSAGE \
+    "Existing exports of data: object cannot be re-sized"
+
+/* The error of a resize refused because the state was `seen`, not FREE:
+ * the conflict in IMMUTABLE and EXCLUSIVE mode (and during a resize),
+ * else bytearray's own message. */
+static void
+raise_resize_refused(PyObject *self, Py_ssize_t seen)
+{
+    int mode = BUFLOCK_MODE(seen);
+    if (mode == BUFLOCK_IMMUTABLE || mode == BUFLOCK_EXCLUSIVE) {
+        _PyBufLock_RaiseConflict(self, BUFLOCK_OWN_WRITE, seen);
+    }
+    else {
+        PyErr_SetString(PyExc_BufferError, RESIZE_REFUSED_MESSAGE);
+    }
+}
+
+typedef enum {
+    RESIZE_REFUSED,     /* the error is set */
+    RESIZE_HELD,        /* BUFLOCK_RESIZING: nothing else is held */
+    RESIZE_AS_WRITE,    /* an own write while writable exports are held */
+} resize_entry;
+
+/* Enter the state for an operation that may change the size, after its
+ * input has run.  From FREE it holds BUFLOCK_RESIZING until its last
+ * write.  While writable exports are held it runs as an own write, and
+ * bytearray's own rule refuses the resize (its exports are held too), with
+ * its errors in today's order: pop() of an empty object is an IndexError
+ * first.  Anything else refuses it. */
+static resize_entry
+resize_enter(PyObject *self)
+{
+    Py_ssize_t seen;
+    if (_PyBufLock_BeginResize(LOCK_WORD(self), &seen) == 0) {
+        return RESIZE_HELD;
+    }
+    if (BUFLOCK_MODE(seen) == BUFLOCK_SHARED) {
+        return guard_enter(self, BUFLOCK_OWN_WRITE) < 0 ? RESIZE_REFUSED
+                                                        : RESIZE_AS_WRITE;
+    }
+    raise_resize_refused(self, seen);
+    return RESIZE_REFUSED;
+}
+
+/* Enter the state for an own write that keeps the size. */
+static resize_entry
+write_enter(PyObject *self)
+{
+    return guard_enter(self, BUFLOCK_OWN_WRITE) < 0 ? RESIZE_REFUSED
+                                                    : RESIZE_AS_WRITE;
+}
+
+static void
+resize_exit(PyObject *self, resize_entry entry)
+{
+    if (entry == RESIZE_HELD) {
+        _PyBufLock_EndResize(LOCK_WORD(self));
+    }
+    else {
+        guard_exit(self);
+    }
+}
 
 /* ---- buffer slots ------------------------------------------------------ */
 
@@ -113,49 +199,302 @@ lba_releasebuffer(PyObject *self, Py_buffer *view)
 
 #define READ BUFLOCK_OWN_READ
 #define WRITE BUFLOCK_OWN_WRITE
+#define RESIZE (-1)     /* a method that may change the size */
 
 GUARDED_SLOT(sq_item, READ, PyObject *, NULL,
              (PyObject *self, Py_ssize_t i), (self, i))
-GUARDED_SLOT(sq_ass_item, WRITE, int, -1,
-             (PyObject *self, Py_ssize_t i, PyObject *v), (self, i, v))
 GUARDED_SLOT(sq_concat, READ, PyObject *, NULL,
              (PyObject *self, PyObject *other), (self, other))
 GUARDED_SLOT(sq_repeat, READ, PyObject *, NULL,
              (PyObject *self, Py_ssize_t n), (self, n))
 GUARDED_SLOT(sq_contains, READ, int, -1,
              (PyObject *self, PyObject *v), (self, v))
-GUARDED_SLOT(sq_inplace_concat, WRITE, PyObject *, NULL,
-             (PyObject *self, PyObject *other), (self, other))
-GUARDED_SLOT(sq_inplace_repeat, WRITE, PyObject *, NULL,
-             (PyObject *self, Py_ssize_t n), (self, n))
 GUARDED_SLOT(mp_subscript, READ, PyObject *, NULL,
              (PyObject *self, PyObject *key), (self, key))
-GUARDED_SLOT(mp_ass_subscript, WRITE, int, -1,
-             (PyObject *self, PyObject *key, PyObject *v), (self, key, v))
 GUARDED_SLOT(tp_repr, READ, PyObject *, NULL, (PyObject *self), (self))
 GUARDED_SLOT(tp_str, READ, PyObject *, NULL, (PyObject *self), (self))
 GUARDED_SLOT(tp_richcompare, READ, PyObject *, NULL,
              (PyObject *self, PyObject *other, int op), (self, other, op))
-GUARDED_SLOT(tp_init, WRITE, int, -1,
-             (PyObject *self, PyObject *args, PyObject *kwds),
-             (self, args, kwds))
 
-/* A binary slot: the locked object may be either operand. */
+/* bytearray % args reads the format and every bytearray argument
+ * directly: each locked one is read-guarded for the duration. */
 static binaryfunc base_nb_remainder;
+
+static Py_ssize_t
+guard_reads(PyObject *const *objs, Py_ssize_t n)
+{
+    Py_ssize_t i;
+    for (i = 0; i < n; i++) {
+        if (PyObject_TypeCheck(objs[i], LockingBytearray_Type)
+            && guard_enter(objs[i], READ) < 0)
+        {
+            return i;
+        }
+    }
+    return n;
+}
+
+static void
+unguard_reads(PyObject *const *objs, Py_ssize_t n)
+{
+    Py_ssize_t i;
+    for (i = 0; i < n; i++) {
+        if (PyObject_TypeCheck(objs[i], LockingBytearray_Type)) {
+            guard_exit(objs[i]);
+        }
+    }
+}
 
 static PyObject *
 lba_nb_remainder(PyObject *left, PyObject *right)
 {
-    PyObject *result;
-    if (!PyObject_TypeCheck(left, LockingBytearray_Type)) {
-        return base_nb_remainder(left, right);
+    PyObject *operands[2] = {left, right};
+    PyObject *const *items = NULL;
+    Py_ssize_t nitems = 0, entered;
+    PyObject *result = NULL;
+
+    if (!PyByteArray_Check(left)) {
+        return base_nb_remainder(left, right);      /* NotImplemented */
     }
-    if (guard_enter(left, READ) < 0) {
+    if (PyTuple_Check(right)) {
+        items = &PyTuple_GET_ITEM(right, 0);
+        nitems = PyTuple_GET_SIZE(right);
+    }
+    entered = guard_reads(operands, 2);
+    if (entered == 2) {
+        Py_ssize_t entered_items = guard_reads(items, nitems);
+        if (entered_items == nitems) {
+            result = base_nb_remainder(left, right);
+        }
+        unguard_reads(items, entered_items);
+    }
+    unguard_reads(operands, entered);
+    return result;
+}
+
+/* ---- writes and resizes: input first, then the state ------------------- */
+
+static ssizeobjargproc base_sq_ass_item;
+static objobjargproc base_mp_ass_subscript;
+static binaryfunc base_sq_inplace_concat;
+static ssizeargfunc base_sq_inplace_repeat;
+
+/* An index or byte value as an exact int: its __index__ runs now, before
+ * the state is taken. */
+static PyObject *
+exact_index(PyObject *value)
+{
+    return PyLong_CheckExact(value) ? Py_NewRef(value) : PyNumber_Index(value);
+}
+
+static int
+lba_sq_ass_item(PyObject *self, Py_ssize_t i, PyObject *value)
+{
+    PyObject *byte = NULL;
+    resize_entry entry;
+    int rc = -1;
+
+    if (value != NULL && (byte = exact_index(value)) == NULL) {
+        return -1;
+    }
+    entry = value == NULL ? resize_enter(self) : write_enter(self);
+    if (entry != RESIZE_REFUSED) {
+        rc = base_sq_ass_item(self, i, byte);
+        resize_exit(self, entry);
+    }
+    Py_XDECREF(byte);
+    return rc;
+}
+
+/* The slice `key` with exact int members, so that bytearray's unpacking
+ * runs no Python code. */
+static PyObject *
+exact_slice(PyObject *key, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t step)
+{
+    PySliceObject *slice = (PySliceObject *)key;
+    PyObject *members[3] = {slice->start, slice->stop, slice->step};
+    PyObject *result;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        if (members[i] != Py_None && !PyLong_CheckExact(members[i])) {
+            break;
+        }
+    }
+    if (i == 3) {
+        return Py_NewRef(key);
+    }
+    members[0] = PyLong_FromSsize_t(start);
+    members[1] = PyLong_FromSsize_t(stop);
+    members[2] = PyLong_FromSsize_t(step);
+    result = NULL;
+    if (members[0] != NULL && members[1] != NULL && members[2] != NULL) {
+        result = PySlice_New(members[0], members[1], members[2]);
+    }
+    for (i = 0; i < 3; i++) {
+        Py_XDECREF(members[i]);
+    }
+    return result;
+}
+
+/* lb[key] = value and del lb[key].  The key's and the value's Python code
+ * (__index__, an iterator, __buffer__) runs first; then an assignment that
+ * keeps the size is an own write and any other a resize. */
+static int
+lba_mp_ass_subscript(PyObject *self, PyObject *key, PyObject *value)
+{
+    PyObject *exact_key = NULL, *exact_value = NULL;
+    int resizes, rc = -1;
+    resize_entry entry;
+
+    if (PyIndex_Check(key)) {
+        if ((exact_key = exact_index(key)) == NULL) {
+            return -1;
+        }
+        if (value != NULL && (exact_value = exact_index(value)) == NULL) {
+            goto done;
+        }
+        resizes = (value == NULL);
+    }
+    else if (PySlice_Check(key)) {
+        Py_ssize_t start, stop, step, length, needed = 0;
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0) {
+            return -1;
+        }
+        if (value != NULL) {
+            if ((PyBytes_CheckExact(value) || PyByteArray_CheckExact(value))
+                && value != self)
+            {
+                exact_value = Py_NewRef(value);
+            }
+            else if (PyNumber_Check(value) || PyUnicode_Check(value)) {
+                /* bytearray refuses these before it changes anything */
+                return base_mp_ass_subscript(self, key, value);
+            }
+            else if ((exact_value = PyByteArray_FromObject(value)) == NULL) {
+                return -1;
+            }
+            needed = Py_SIZE(exact_value);
+        }
+        if ((exact_key = exact_slice(key, start, stop, step)) == NULL) {
+            goto done;
+        }
+        length = PySlice_AdjustIndices(Py_SIZE(self), &start, &stop, step);
+        resizes = step == 1 ? needed != length : value == NULL;
+    }
+    else {
+        return base_mp_ass_subscript(self, key, value);  /* TypeError */
+    }
+    entry = resizes ? resize_enter(self) : write_enter(self);
+    if (entry != RESIZE_REFUSED) {
+        rc = base_mp_ass_subscript(self, exact_key, exact_value);
+        resize_exit(self, entry);
+    }
+done:
+    Py_XDECREF(exact_key);
+    Py_XDECREF(exact_value);
+    return rc;
+}
+
+/* lb += other: other's bytes are copied out before the state is taken
+ * (its __buffer__ may run Python code). */
+static PyObject *
+lba_sq_inplace_concat(PyObject *self, PyObject *other)
+{
+    PyObject *items, *result = NULL;
+    resize_entry entry;
+
+    if (!PyObject_CheckBuffer(other)) {
+        return base_sq_inplace_concat(self, other);     /* TypeError */
+    }
+    if (other == self) {
+        /* bytearray exports itself for the copy and then refuses to grow
+         * while exported: keep that, as an own write. */
+        if (write_enter(self) == RESIZE_REFUSED) {
+            return NULL;
+        }
+        result = base_sq_inplace_concat(self, other);
+        guard_exit(self);
+        return result;
+    }
+    if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
         return NULL;
     }
-    result = base_nb_remainder(left, right);
-    guard_exit(left);
+    if (PyBytes_CheckExact(other) || PyByteArray_CheckExact(other)) {
+        items = Py_NewRef(other);
+    }
+    else if ((items = PyBytes_FromObject(other)) == NULL) {
+        return NULL;
+    }
+    if (Py_SIZE(items) == 0) {
+        Py_DECREF(items);
+        return Py_NewRef(self);     /* not a resize: allowed while exported */
+    }
+    entry = resize_enter(self);
+    if (entry != RESIZE_REFUSED) {
+        result = base_sq_inplace_concat(self, items);
+        resize_exit(self, entry);
+    }
+    Py_DECREF(items);
     return result;
+}
+
+static PyObject *
+lba_sq_inplace_repeat(PyObject *self, Py_ssize_t n)
+{
+    PyObject *result = NULL;
+    resize_entry entry;
+
+    if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
+        return NULL;
+    }
+    if (n == 1 || Py_SIZE(self) == 0) {
+        return Py_NewRef(self);     /* not a resize: allowed while exported */
+    }
+    entry = resize_enter(self);
+    if (entry != RESIZE_REFUSED) {
+        result = base_sq_inplace_repeat(self, n);
+        resize_exit(self, entry);
+    }
+    return result;
+}
+
+/* Calling __init__ again replaces the contents.  Its arguments (iterator,
+ * codec, __index__, __buffer__) run first, into a new bytearray, so that an
+ * export granted from inside them sees the old contents; then the contents
+ * change in one resize, or not at all. */
+static int
+lba_tp_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *contents;
+    Py_ssize_t size, seen;
+    int rc = 0;
+
+    if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
+        return -1;
+    }
+    contents = PyObject_Call((PyObject *)&PyByteArray_Type, args, kwds);
+    if (contents == NULL) {
+        return -1;
+    }
+    size = PyByteArray_GET_SIZE(contents);
+    if (size == 0 && Py_SIZE(self) == 0) {
+        /* not a resize: allowed while exported */
+    }
+    else if (_PyBufLock_BeginResize(LOCK_WORD(self), &seen) < 0) {
+        raise_resize_refused(self, seen);
+        rc = -1;
+    }
+    else {
+        rc = PyByteArray_Resize(self, size);
+        if (rc == 0 && size > 0) {
+            memcpy(PyByteArray_AS_STRING(self),
+                   PyByteArray_AS_STRING(contents), size);
+        }
+        _PyBufLock_EndResize(LOCK_WORD(self));
+    }
+    Py_DECREF(contents);
+    return rc;
 }
 
 /* Iteration goes through sq_item, so every step is checked (§3.2). */
@@ -168,8 +507,8 @@ lba_iter(PyObject *self)
 /* ---- guarded methods --------------------------------------------------- */
 
 #define LBA_METHODS(X) \
-    X(append, WRITE) X(clear, WRITE) X(extend, WRITE) X(insert, WRITE) \
-    X(pop, WRITE) X(remove, WRITE) X(reverse, WRITE) \
+    X(append, RESIZE) X(clear, RESIZE) X(extend, RESIZE) X(insert, RESIZE) \
+    X(pop, RESIZE) X(remove, RESIZE) X(reverse, WRITE) \
     X(capitalize, READ) X(center, READ) X(copy, READ) X(count, READ) \
     X(decode, READ) X(endswith, READ) X(expandtabs, READ) X(find, READ) \
     X(hex, READ) X(index, READ) X(isalnum, READ) X(isalpha, READ) \
@@ -189,9 +528,10 @@ enum { LBA_METHODS(METHOD_INDEX) M_COUNT };
 /* bytearray's method descriptors, looked up once at init. */
 static PyObject *base_methods[M_COUNT];
 
+/* Call bytearray's method number `index` on self. */
 static PyObject *
-call_guarded(PyObject *self, _PyBufLock_Request access, PyObject *method,
-             PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+call_base(int index, PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+          PyObject *kwnames)
 {
     PyObject *small_stack[8];
     PyObject **stack = small_stack;
@@ -206,25 +546,116 @@ call_guarded(PyObject *self, _PyBufLock_Request access, PyObject *method,
     }
     stack[0] = self;
     memcpy(stack + 1, args, total * sizeof(PyObject *));
-    if (guard_enter(self, access) < 0) {
-        result = NULL;
-    }
-    else {
-        result = PyObject_Vectorcall(method, stack, nargs + 1, kwnames);
-        guard_exit(self);
-    }
+    result = PyObject_Vectorcall(base_methods[index], stack, nargs + 1,
+                                 kwnames);
     if (stack != small_stack) {
         PyMem_Free(stack);
     }
     return result;
 }
 
+static PyObject *
+call_guarded(PyObject *self, _PyBufLock_Request access, int index,
+             PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *result;
+    if (guard_enter(self, access) < 0) {
+        return NULL;
+    }
+    result = call_base(index, self, args, nargs, kwnames);
+    guard_exit(self);
+    return result;
+}
+
+/* The items extend() appends, run out of its argument (iterator,
+ * __buffer__, __index__) into an object no other code sees, with
+ * bytearray.extend()'s own errors. */
+static PyObject *
+collect_items(PyObject *iterable)
+{
+    PyObject *items, *done;
+    if (PyBytes_CheckExact(iterable) || PyByteArray_CheckExact(iterable)) {
+        return Py_NewRef(iterable);
+    }
+    items = PyByteArray_FromStringAndSize(NULL, 0);
+    if (items == NULL) {
+        return NULL;
+    }
+    done = call_base(M_extend, items, &iterable, 1, NULL);
+    if (done == NULL) {
+        Py_DECREF(items);
+        return NULL;
+    }
+    Py_DECREF(done);
+    return items;
+}
+
+/* append, clear, extend, insert, pop, remove: the methods that may change
+ * the size.  Their arguments run first (__index__, extend's iterable), then
+ * the method runs under resize_enter(), so that an export granted from
+ * inside an argument sees the old contents and the method is then refused
+ * without a trace (§3.2). */
+static PyObject *
+call_resizing(PyObject *self, int index, PyObject *const *args,
+              Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *exact[2] = {NULL, NULL};
+    PyObject *result = NULL;
+    Py_ssize_t i, min_args, max_args;
+    int resizes = 1;
+    resize_entry entry;
+
+    switch (index) {
+    case M_clear: min_args = 0; max_args = 0; break;
+    case M_pop: min_args = 0; max_args = 1; break;
+    case M_insert: min_args = 2; max_args = 2; break;
+    default: min_args = 1; max_args = 1; break;
+    }
+    if (kwnames != NULL || nargs < min_args || nargs > max_args) {
+        /* bytearray refuses the call before it changes anything */
+        return call_base(index, self, args, nargs, kwnames);
+    }
+    if (index == M_extend) {
+        if (guard_check(self, BUFLOCK_OWN_WRITE) < 0
+            || (exact[0] = collect_items(args[0])) == NULL)
+        {
+            return NULL;
+        }
+        resizes = Py_SIZE(exact[0]) != 0;
+    }
+    else {
+        for (i = 0; i < nargs; i++) {
+            if ((exact[i] = exact_index(args[i])) == NULL) {
+                goto done;
+            }
+        }
+        if (index == M_clear) {
+            resizes = Py_SIZE(self) != 0;
+        }
+    }
+    entry = resizes ? resize_enter(self) : write_enter(self);
+    if (entry != RESIZE_REFUSED) {
+        result = call_base(index, self, exact, nargs, NULL);
+        resize_exit(self, entry);
+    }
+done:
+    for (i = 0; i < nargs; i++) {
+        Py_XDECREF(exact[i]);
+    }
+    return result;
+}
+
+/* RESIZE methods go through call_resizing(), the others hold READ or
+ * WRITE for the call. */
 #define METHOD_WRAPPER(NAME, ACCESS) \
     static PyObject * \
     lba_##NAME(PyObject *self, PyObject *const *args, Py_ssize_t nargs, \
                PyObject *kwnames) \
     { \
-        return call_guarded(self, ACCESS, base_methods[M_##NAME], \
+        if ((ACCESS) == RESIZE) { \
+            return call_resizing(self, M_##NAME, args, nargs, kwnames); \
+        } \
+        return call_guarded(self, (_PyBufLock_Request)(ACCESS), M_##NAME, \
                             args, nargs, kwnames); \
     }
 LBA_METHODS(METHOD_WRAPPER)
@@ -302,7 +733,6 @@ load_bytearray_base(void)
     base_tp_repr = PyByteArray_Type.tp_repr;
     base_tp_str = PyByteArray_Type.tp_str;
     base_tp_richcompare = PyByteArray_Type.tp_richcompare;
-    base_tp_init = PyByteArray_Type.tp_init;
     base_nb_remainder = PyByteArray_Type.tp_as_number->nb_remainder;
 
     for (def = lba_methods; def->ml_name != NULL; def++, i++) {
@@ -379,10 +809,33 @@ export_releasebuffer(PyObject *op, Py_buffer *Py_UNUSED(view))
     }
 }
 
+/* An export keeps its exporter alive, and the exporter may keep the
+ * memoryview over the export (lb.view = view(lb)): the collector must see
+ * the reference to break such a cycle, and clearing it ends the export,
+ * as garbage collection of the memoryview would. */
+static int
+export_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    ExportObject *self = (ExportObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    if (self->held) {
+        Py_VISIT(self->master.obj);
+    }
+    return 0;
+}
+
+static int
+export_clear(PyObject *op)
+{
+    export_release_master((ExportObject *)op);
+    return 0;
+}
+
 static void
 export_dealloc(PyObject *op)
 {
     PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
     export_release_master((ExportObject *)op);
     tp->tp_free(op);
     Py_DECREF(tp);
@@ -404,6 +857,8 @@ static PyGetSetDef export_getset[] = {
 static PyType_Slot export_slots[] = {
     {Py_tp_doc, (void *)"One buffer acquisition made with explicit flags."},
     {Py_tp_dealloc, export_dealloc},
+    {Py_tp_traverse, export_traverse},
+    {Py_tp_clear, export_clear},
     {Py_tp_getset, export_getset},
     {Py_bf_getbuffer, export_getbuffer},
     {Py_bf_releasebuffer, export_releasebuffer},
@@ -413,8 +868,8 @@ static PyType_Slot export_slots[] = {
 static PyType_Spec export_spec = {
     .name = "bufferflags._native.Export",
     .basicsize = sizeof(ExportObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE
-             | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC
+             | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = export_slots,
 };
 
@@ -461,7 +916,7 @@ acquire_view(PyObject *obj, int flags, int force_readonly)
     if (_PyBufLock_CheckRequest(flags) < 0) {
         return NULL;
     }
-    export = PyObject_New(ExportObject, Export_Type);
+    export = PyObject_GC_New(ExportObject, Export_Type);
     if (export == NULL) {
         return NULL;
     }
@@ -473,6 +928,7 @@ acquire_view(PyObject *obj, int flags, int force_readonly)
         return NULL;
     }
     export->held = 1;
+    PyObject_GC_Track(export);
     if (export->granted && !export->master.readonly
         && !(flags & PyBUF_WRITABLE))
     {

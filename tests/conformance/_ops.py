@@ -26,6 +26,17 @@ def _imul(b, n):
     return b
 
 
+class _Index:
+    """An index or byte value whose __index__ is Python code: it runs before
+    the operation takes the state (§3.2)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __index__(self):
+        return self.value
+
+
 def _reinit(*args):
     def op(b):
         return b.__init__(*args)
@@ -60,6 +71,8 @@ READS = [
     ("repeat", lambda b: b * 2),
     ("repeat-reflected", lambda b: 2 * b),
     ("percent", lambda b: b % ()),
+    ("percent-arg", lambda b: bytearray(b"<%s>") % b),
+    ("percent-arg-in-tuple", lambda b: type(b)(b"<%s|%s>") % (b"x", b)),
     ("hashlib(export)", lambda b: hashlib.sha256(b).hexdigest()),
     ("zlib.crc32(export)", zlib.crc32),
     ("binascii.hexlify(export)", binascii.hexlify),
@@ -138,6 +151,11 @@ WRITES = [
      lambda b: operator.setitem(b, slice(1, None, 3), b"?" * _EXT3)),
     ("setslice-extended-negative",
      lambda b: operator.setitem(b, slice(None, None, -2), b"_" * _EXT2)),
+    ("setitem-__index__", lambda b: operator.setitem(b, _Index(0), _Index(72))),
+    ("setslice-__index__-bounds",
+     lambda b: operator.setitem(b, slice(_Index(0), _Index(2)), b"HE")),
+    ("setslice-same-length-iterator",
+     lambda b: operator.setitem(b, slice(0, 2), iter([72, 69]))),
     ("reverse", lambda b: b.reverse()),
 ]
 
@@ -167,6 +185,16 @@ RESIZES = [
     ("__init__-same-length", _reinit(DATA.upper())),
     ("__init__-empty", _reinit()),
     ("__init__-int", _reinit(3)),
+    ("__init__-iterator", lambda b: b.__init__(iter(b"new"))),
+    ("__init__-str", _reinit("new", "ascii")),
+    ("append-__index__", lambda b: b.append(_Index(33))),
+    ("insert-__index__", lambda b: b.insert(_Index(0), _Index(33))),
+    ("pop-__index__", lambda b: b.pop(_Index(0))),
+    ("delitem-__index__", lambda b: operator.delitem(b, _Index(0))),
+    ("setslice-shrink-__index__-bounds",
+     lambda b: operator.setitem(b, slice(_Index(0), _Index(5)), b"h")),
+    ("iadd-memoryview", lambda b: _iadd(b, memoryview(b"!!"))),
+    ("extend-self", lambda b: b.extend(b)),
 ]
 
 # Resizes that change no size: stock CPython lets them through while

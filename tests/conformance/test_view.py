@@ -3,6 +3,7 @@ count - 1, exact; §6: use of a released view is a ValueError)."""
 import gc
 import hashlib
 import struct
+import weakref
 
 import pytest
 
@@ -246,6 +247,19 @@ def test_release_on_gc_of_a_cycle(locked, name, hold, mode):
     del cycle
     gc.collect()
     assert_fresh(locked, DATA)
+
+
+@pytest.mark.parametrize("name,hold,mode", HOLDERS, ids=HOLDER_IDS)
+def test_release_on_gc_of_a_cycle_through_the_object(locked_type, name, hold, mode):
+    """The object keeps its own view (obj.view = view(obj)): only the
+    collector can end that export, and it must free both."""
+    subclass = type("Holder", (locked_type,), {})
+    obj = subclass(DATA)
+    obj.view = hold(obj)
+    gone = weakref.ref(obj)
+    del obj
+    gc.collect()
+    assert gone() is None, "the object and its view were never collected"
 
 
 @pytest.mark.parametrize("name,hold,mode", HOLDERS, ids=HOLDER_IDS)
