@@ -135,6 +135,32 @@ extract() {
     fi
 }
 
+# --- build dependencies ---------------------------------------------------
+# pip needs ssl and zlib, the tests ctypes: without their headers configure
+# quietly builds an interpreter that lacks them.  Debian packages, installed
+# when missing (root and apt-get, as on this project's machines).
+BUILD_DEPS=(gcc make pkg-config libffi-dev libssl-dev zlib1g-dev)
+DEPS_CHECKED=0
+ensure_build_deps() {
+    [ "$DEPS_CHECKED" = 1 ] && return
+    DEPS_CHECKED=1
+    command -v dpkg-query >/dev/null 2>&1 || return 0
+    local missing=() p
+    for p in "${BUILD_DEPS[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+            || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "build.sh: missing build dependencies: ${missing[*]}" >&2; exit 1
+    fi
+    say "installing build dependencies: ${missing[*]}"
+    apt-get update >"$LOGS/apt-update.log" 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        "${missing[@]}" >"$LOGS/apt-install.log" 2>&1 \
+        || { echo "build.sh: apt-get install failed (see $LOGS/apt-install.log)" >&2; exit 1; }
+}
+
 # --- one interpreter ------------------------------------------------------
 build_one() {
     local name=$1 patched=$2; shift 2
@@ -146,6 +172,7 @@ build_one() {
     if [ -x "$prefix/bin/python3" ] && [ "$(cat "$prefix/.bufferflags-key" 2>/dev/null)" = "$key" ]; then
         say "$name: up to date ($prefix)"
     else
+        ensure_build_deps
         say "$name: building (configure ${flags[*]:-<default flags>})"
         local t=$(date +%s)
         rm -f "$prefix/.bufferflags-key"
@@ -173,6 +200,11 @@ build_one() {
         say "$name: built in $(( $(date +%s) - t )) s"
     fi
     local py="$prefix/bin/python3"
+    if ! "$py" -c 'import ssl, zlib, ctypes' 2>"$LOGS/$name-modules.log"; then
+        echo "build.sh: $py lacks ssl, zlib or ctypes (see $LOGS/$name-modules.log);" \
+             "install ${BUILD_DEPS[*]} and rebuild" >&2
+        exit 1
+    fi
     if ! "$py" -m pip --version >/dev/null 2>&1; then
         timed "$name: ensurepip" "$LOGS/$name-ensurepip.log" "$py" -m ensurepip
     fi

@@ -5,6 +5,10 @@ set -euo pipefail
 
 candidates() {
     command -v python3 || true
+    # versioned names on PATH (python3.12, ...), pyenv's shims aside
+    compgen -c python3.1 | grep -E '^python3\.1[1-9]$' | sort -u | while read -r name; do
+        command -v "$name"
+    done | grep -v '/shims/' || true
     if command -v pyenv >/dev/null 2>&1; then
         root=$(pyenv root)
         for dir in "$root"/versions/3.1[1-9]*; do
