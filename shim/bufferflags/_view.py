@@ -112,7 +112,9 @@ def view(
     copy instead (a conflict with views already held still raises).
 
     The view is read-only unless writable=True; release it with .release()
-    or a with block (garbage collection releases it too).
+    or a with block (garbage collection releases it too).  On a stock
+    interpreter the view's .obj is the shim's record of the acquisition,
+    not obj: keep obj yourself if you need it.
     """
     if immutable and writable:
         raise ValueError("view(): immutable=True and writable=True contradict")
