@@ -95,6 +95,47 @@ def memoryobject_b():
         s = s.replace(old, new)
     write('Objects/memoryobject.c', s)
 
+# Step d refuses direct reads of a bytearray under an exclusive export in
+# files that step b already changes: step b writes them without those checks.
+BYTEARRAY_READ_CHECKS = {
+    'Objects/abstract.c': [
+        ('''    if (PyByteArray_Check(o)) {
+        if (_PyByteArray_CheckRead(o) < 0) {
+            return NULL;
+        }
+        return _PyLong_FromBytes(PyByteArray_AS_STRING(o),
+                                 PyByteArray_GET_SIZE(o), 10);
+    }
+''', '''    if (PyByteArray_Check(o))
+        return _PyLong_FromBytes(PyByteArray_AS_STRING(o),
+                                 PyByteArray_GET_SIZE(o), 10);
+'''),
+    ],
+    'Python/getargs.c': [
+        ('''        else if (PyByteArray_Check(arg) && PyByteArray_Size(arg) == 1) {
+            if (_PyByteArray_CheckRead(arg) < 0) {
+                RETURN_ERR_OCCURRED;
+            }
+            *p = PyByteArray_AS_STRING(arg)[0];
+        }
+''', '''        else if (PyByteArray_Check(arg) && PyByteArray_Size(arg) == 1)
+            *p = PyByteArray_AS_STRING(arg)[0];
+'''),
+        ('''            if (PyByteArray_Check(arg) && _PyByteArray_CheckRead(arg) < 0) {
+                RETURN_ERR_OCCURRED;
+            }
+''', ''),
+    ],
+}
+
+def without_bytearray_read_checks(*paths):
+    for path in paths:
+        s = final(path)
+        for checked, unchecked in BYTEARRAY_READ_CHECKS[path]:
+            assert s.count(checked) == 1, (path, checked)
+            s = s.replace(checked, unchecked)
+        write(path, s)
+
 def tests(step):
     run(sys.executable, os.path.join(HERE, 'add_tests.py'), tree, step)
 
@@ -126,8 +167,8 @@ typeobject(0)
 tests('a')
 commit('a', 1)
 # b. PyObject_GetBuffer fails closed
-copy('Include/internal/pycore_buflock.h', 'Makefile.pre.in',
-     'Objects/abstract.c', 'Python/getargs.c')
+copy('Include/internal/pycore_buflock.h', 'Makefile.pre.in')
+without_bytearray_read_checks('Objects/abstract.c', 'Python/getargs.c')
 bufferflags_h_without_helpers()
 memoryobject_b()
 tests('b')
@@ -139,7 +180,12 @@ commit('c', 3)
 # d. bytearray
 copy('Include/internal/pycore_bufferflags.h', 'Objects/bytearrayobject.c',
      'Objects/bytesobject.c', 'Objects/stringlib/join.h',
-     'Objects/unicodeobject.c', 'Modules/_pickle.c')
+     'Objects/unicodeobject.c', 'Modules/_pickle.c',
+     # direct reads of a bytearray, refused under an exclusive export
+     'Objects/abstract.c', 'Objects/floatobject.c', 'Objects/longobject.c',
+     'Python/bltinmodule.c', 'Python/getargs.c', 'Python/pythonrun.c',
+     'Modules/_ctypes/cfield.c', 'Modules/_io/iobase.c', 'Modules/_ssl.c',
+     'Modules/_struct.c', 'Modules/pyexpat.c', 'Modules/socketmodule.c')
 typeobject(2)
 tests('d')
 commit('d', 4)

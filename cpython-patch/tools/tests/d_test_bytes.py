@@ -256,6 +256,131 @@ class ByteArrayBufferFlagsTest(unittest.TestCase):
         struct.pack_into('b', b, 0, 0x41)
         self.assertEqual(b, b'Abcd')
 
+    def direct_readers(self):
+        # Code outside bytearrayobject.c that reads a bytearray's memory
+        # directly, without PyObject_GetBuffer(): (name, contents, reader).
+        import socket, struct
+        yield 'ord', b'A', ord
+        yield 'int', b'123', int
+        yield 'int-base', b'zz', lambda b: int(b, 36)
+        yield 'float', b'1.5', float
+        yield 'compile', b'x = 1', lambda b: compile(b, '<bytearray>', 'exec')
+        yield 'exec', b'x = 1', exec
+        yield 'eval', b'1', eval
+        yield '%c', b'A', lambda b: b'%c' % (b,)
+        yield 'struct-s', b'abc', lambda b: struct.pack('3s', b)
+        yield 'struct-p', b'abc', lambda b: struct.pack('4p', b)
+        yield 'gethostbyname', b'127.0.0.1', socket.gethostbyname  # 'et'
+        def connect(b):
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.connect((b, 9))
+        yield 'connect', b'127.0.0.1', connect
+        try:
+            import ctypes
+        except ImportError:
+            pass
+        else:
+            yield 'c_char', b'A', ctypes.c_char
+        try:
+            import ssl
+        except ImportError:
+            pass
+        else:
+            certfile = os.path.join(os.path.dirname(__file__), 'certdata',
+                                    'keycert.passwd.pem')
+            def load_cert_chain(b):
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                context.load_cert_chain(certfile, password=b)
+            yield 'ssl-password', b'somepass', load_cert_chain
+        try:
+            import _testcapi
+        except ImportError:
+            pass
+        else:
+            yield 'getargs-c', b'A', _testcapi.getargs_c
+
+    def assert_free(self, b):
+        # Nothing is held or in progress any more.
+        self.assertFalse(memoryview(b).readonly)
+        b.__buffer__(self.EXCLUSIVE).release()
+        b.append(0)
+        b.pop()
+
+    def test_direct_readers_refused_under_exclusive(self):
+        for name, data, reader in self.direct_readers():
+            for flags in (self.EXCLUSIVE, self.EXCLUSIVE | self.BF.WRITABLE):
+                with self.subTest(reader=name, flags=flags):
+                    b = bytearray(data)
+                    m = b.__buffer__(flags)
+                    with self.assertRaisesRegex(BufferError, self.READ_EXCL):
+                        reader(b)
+                    self.assertEqual(m.tobytes(), data)
+                    m.release()
+                    self.assertEqual(b, data)
+                    self.assert_free(b)
+                    reader(b)             # allowed again
+                    self.assertEqual(b, data)
+                    with b.__buffer__(self.IMMUTABLE):
+                        reader(b)         # reads are allowed while immutable
+                    self.assert_free(b)
+
+    def test_direct_readers_of_returned_bytearrays(self):
+        # A bytearray that Python code returns (or fills) and C code then
+        # reads directly: an encoder's result, a read() result of
+        # ParseFile(), the buffer of RawIOBase.read().
+        import codecs, io, pyexpat
+        held = bytearray(b'<a/>')
+        def search(name):
+            if name == 'test_bytearray_result':
+                return codecs.CodecInfo(lambda s, e='strict': (held, len(s)),
+                                        None, name=name)
+        codecs.register(search)
+        self.addCleanup(codecs.unregister, search)
+
+        class File:
+            def read(self, n):
+                result, self.done = (b'' if self.done else held), True
+                return result
+        def parse_file():
+            f = File()
+            f.done = False
+            pyexpat.ParserCreate().ParseFile(f)
+
+        class Raw(io.RawIOBase):
+            flags = None
+            def readable(self):
+                return True
+            def readinto(self, buf):
+                buf[:2] = b'hi'
+                self.buf = buf
+                if self.flags is not None:   # kept after readinto returns
+                    self.exclusive = buf.__buffer__(self.flags)
+                return 2
+
+        for flags in (self.EXCLUSIVE, self.EXCLUSIVE | self.BF.WRITABLE):
+            with self.subTest(flags=flags):
+                with held.__buffer__(flags):
+                    with self.assertWarns(RuntimeWarning):
+                        with self.assertRaisesRegex(BufferError,
+                                                    self.READ_EXCL):
+                            'x'.encode('test_bytearray_result')
+                    with self.assertRaisesRegex(BufferError, self.READ_EXCL):
+                        parse_file()
+                self.assertEqual(held, b'<a/>')
+                self.assert_free(held)
+                with self.assertWarns(RuntimeWarning):
+                    self.assertEqual('x'.encode('test_bytearray_result'),
+                                     b'<a/>')
+                parse_file()
+                raw = Raw()
+                raw.flags = flags
+                with self.assertRaisesRegex(BufferError, self.READ_EXCL):
+                    raw.read(2)
+                raw.exclusive.release()
+                self.assertEqual(raw.buf, b'hi')
+                self.assert_free(raw.buf)
+                self.assertEqual(Raw().read(2), b'hi')
+
     def test_refused_requests_leak_nothing(self):
         b = bytearray(b'abc')
         for flags in (0x1000, 0x100, self.IMMUTABLE | self.BF.WRITABLE):
