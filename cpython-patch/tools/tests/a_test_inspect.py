@@ -64,13 +64,44 @@ class TestBufferFlags(unittest.TestCase):
             A.__buffer_flags__ = 0x1
         with self.assertRaises(TypeError):
             A.__buffer_flags__ = "x"
-        with self.assertRaises(TypeError):
+        self.assertEqual(A.__buffer_flags__, 0x400)
+
+    def test_delete_on_heap_type(self):
+        # del removes the class's own declaration, as for any class
+        # attribute; the class then has what its bases declare.
+        A = self.make_exporter(self.IMMUTABLE | self.EXCLUSIVE)
+        class B(A):
+            __buffer_flags__ = self.IMMUTABLE
+        del B.__buffer_flags__
+        self.assertNotIn('__buffer_flags__', B.__dict__)
+        self.assertEqual(B.__buffer_flags__, 0xC00)
+        self.assertEqual(inspect.get_buffer_flags(B()),
+                         self.IMMUTABLE | self.EXCLUSIVE)
+        del A.__buffer_flags__
+        self.assertNotIn('__buffer_flags__', A.__dict__)
+        self.assertEqual(A.__buffer_flags__, 0)
+        self.assertEqual(B.__buffer_flags__, 0)
+        # nothing of its own to delete
+        with self.assertRaisesRegex(AttributeError, '__buffer_flags__'):
             del A.__buffer_flags__
+        with self.assertRaisesRegex(AttributeError, '__buffer_flags__'):
+            del B.__buffer_flags__
+        # a declaration that is not an int is removed too
+        class Bad:
+            __buffer_flags__ = "IMMUTABLE"
+        del Bad.__buffer_flags__
+        self.assertNotIn('__buffer_flags__', Bad.__dict__)
+        A.__buffer_flags__ = self.IMMUTABLE
         self.assertEqual(A.__buffer_flags__, 0x400)
 
     def test_set_on_static_type(self):
         with self.assertRaises(TypeError):
             int.__buffer_flags__ = 0x400
         self.assertEqual(int.__buffer_flags__, 0)
+        with self.assertRaises(TypeError):
+            del int.__buffer_flags__
+        with self.assertRaises(TypeError):
+            del bytes.__buffer_flags__
+        self.assertEqual(bytes.__buffer_flags__, 0x400)
 
 
