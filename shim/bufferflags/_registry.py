@@ -28,6 +28,7 @@ if NATIVE:
 
     _declared: dict[type, BufferFlags] = {}
     _declared_bits: dict[type, int] = {}
+    _BUILTIN: frozenset[type] = frozenset()
 else:
     LockingBytearray = native.LockingBytearray
     # Exact types and what they honour; subclasses follow the inheritance
@@ -42,6 +43,13 @@ else:
     _declared_bits = {
         tp: int(flags) for tp, flags in _declared.items() if tp is not memoryview
     }
+    # Declarations of this implementation, not of the registry's users: they
+    # can be neither replaced nor withdrawn (natively they live in the dicts
+    # of immutable types, which refuse both with TypeError).
+    _BUILTIN = frozenset(_declared)
+
+# Py_TPFLAGS_IMMUTABLETYPE: static builtin types and immutable heap types.
+_IMMUTABLETYPE = 1 << 8
 
 
 def _lookup(tp: type, name: str) -> object:
@@ -101,9 +109,17 @@ def _native_supported(obj: object) -> int:
     return int(getattr(tp, "__buffer_flags__", 0))
 
 
+def _builtin_declaration_error(tp: type, action: str) -> TypeError:
+    return TypeError(
+        f"cannot {action} {tp.__name__!r}: its supported flags are built in"
+    )
+
+
 def _check_declaration(tp: object, flags: int) -> BufferFlags:
     if not isinstance(tp, type):
         raise TypeError(f"register() needs a type, not {type(tp).__name__!r}")
+    if tp in _BUILTIN:
+        raise _builtin_declaration_error(tp, "register")
     flags = operator.index(flags)
     if flags & ~_GUARANTEE_BITS:
         raise ValueError(
@@ -127,13 +143,24 @@ def register(tp: type, flags: int) -> None:
 
 
 def unregister(tp: type) -> None:
-    """Withdraw tp's declaration; unknown types raise KeyError."""
+    """Withdraw tp's own declaration.
+
+    A type that declares nothing of its own raises KeyError; a built-in
+    declaration (bytes, memoryview, ...) cannot be withdrawn: TypeError.
+    Either way nothing changes.
+    """
     if not isinstance(tp, type):
         raise TypeError(f"unregister() needs a type, not {type(tp).__name__!r}")
     if NATIVE:
         if "__buffer_flags__" not in tp.__dict__:
             raise KeyError(tp)
-        delattr(tp, "__buffer_flags__")
+        if tp.__flags__ & _IMMUTABLETYPE:
+            raise _builtin_declaration_error(tp, "unregister")
+        del tp.__buffer_flags__
     else:
+        if tp in _BUILTIN:
+            raise _builtin_declaration_error(tp, "unregister")
+        if tp not in _declared:
+            raise KeyError(tp)
         del _declared[tp]
         del _declared_bits[tp]

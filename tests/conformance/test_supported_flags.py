@@ -257,3 +257,109 @@ def test_s5_forwarded_view_keeps_the_lock(locked):
     assert mode_of(locked) == "IMMUTABLE"
     outer.release()
     assert_fresh(locked, DATA)
+
+
+# ---- register() / unregister() ------------------------------------------------
+class MmapSub(mmap.mmap):
+    """A user class exporting as mmap, which supports no new flag on either
+    backend: what it honours is only what is registered for it."""
+
+
+class MmapSubChild(MmapSub):
+    pass
+
+
+class PythonExporter:
+    """A user class exporting through a Python-level __buffer__ (3.12+).
+    It passes the request on to bytes, so what it grants is immutable (a
+    plain memoryview(self.data) would not forward IMMUTABLE natively, §5)."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __buffer__(self, flags):
+        return self.data.__buffer__(flags)
+
+
+def _registrable():
+    cases = [("mmap-subclass", MmapSub,
+              lambda: MmapSub(-1, 4, access=mmap.ACCESS_READ))]
+    if HAS_PEP688:
+        cases.append(("python-__buffer__", PythonExporter,
+                      lambda: PythonExporter(b"abcd")))
+    return cases
+
+
+@pytest.mark.parametrize("name,tp,make", _registrable(),
+                         ids=[c[0] for c in _registrable()])
+def test_s5_register_then_unregister(name, tp, make):
+    """§5 "0 means no information": register() makes a user class honour
+    IMMUTABLE, unregister() withdraws it, and the flag is refused again."""
+    obj = make()
+    assert bf.supported_flags(tp) == NONE
+    with pytest.raises(BufferError):
+        bf.view(obj, immutable=True)
+    bf.register(tp, IMM)
+    try:
+        assert bf.supported_flags(tp) == IMM
+        assert bf.supported_flags(obj) == IMM
+        with bf.view(obj, immutable=True) as v:
+            assert v.readonly is True
+        with bf.acquire(obj, IMMUTABLE) as v:
+            assert v.readonly is True
+    finally:
+        bf.unregister(tp)
+    assert bf.supported_flags(tp) == NONE
+    assert bf.supported_flags(obj) == NONE
+    with pytest.raises(BufferError) as info:
+        bf.view(obj, immutable=True)
+    assert str(info.value).startswith(
+        "%s does not support PyBUF_IMMUTABLE" % tp.__name__)
+    with pytest.raises(BufferError):
+        bf.acquire(obj, IMMUTABLE)
+    with pytest.raises(KeyError):           # nothing of its own left
+        bf.unregister(tp)
+    assert bf.supported_flags(tp) == NONE
+
+
+def test_s5_unregister_withdraws_only_the_own_declaration():
+    """After unregister(), a subclass falls back to what its bases declare."""
+    bf.register(MmapSub, IMM)
+    bf.register(MmapSubChild, IMM | EXC)
+    try:
+        assert bf.supported_flags(MmapSubChild) == IMM | EXC
+        bf.unregister(MmapSubChild)
+        assert bf.supported_flags(MmapSubChild) == IMM   # inherited (§5)
+        with pytest.raises(KeyError):
+            bf.unregister(MmapSubChild)
+        assert bf.supported_flags(MmapSubChild) == IMM
+    finally:
+        bf.unregister(MmapSub)
+    assert bf.supported_flags(MmapSubChild) == NONE
+
+
+@pytest.mark.parametrize("tp", [int, MmapSub], ids=["int", "user-class"])
+def test_s5_unregister_without_declaration_keyerror(tp):
+    with pytest.raises(KeyError):
+        bf.unregister(tp)
+    assert bf.supported_flags(tp) == NONE
+
+
+@pytest.mark.parametrize("tp", [bytes, memoryview])
+def test_s5_builtin_declarations_cannot_change(tp):
+    """The built-in declarations can be neither withdrawn nor replaced: a
+    refused unregister() or register() changes nothing (TypeError on both
+    backends; natively these are immutable types)."""
+    with pytest.raises(TypeError):
+        bf.unregister(tp)
+    with pytest.raises(TypeError):
+        bf.register(tp, IMM | EXC)
+    assert bf.supported_flags(tp) == IMM
+    with bf.view(b"abc", immutable=True) as inner:
+        assert bf.supported_flags(inner) == IMM
+        with bf.view(inner, immutable=True) as outer:  # forwarding still works
+            assert outer.tobytes() == b"abc"
+        with pytest.raises(BufferError):
+            bf.view(inner, exclusive=True)
+    with pytest.raises(BufferError):
+        bf.view(memoryview(b"abc"), immutable=True)
