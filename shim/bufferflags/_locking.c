@@ -811,23 +811,22 @@ export_releasebuffer(PyObject *op, Py_buffer *Py_UNUSED(view))
 
 /* An export keeps its exporter alive, and the exporter may keep the
  * memoryview over the export (lb.view = view(lb)): the collector must see
- * the reference to break such a cycle, and clearing it ends the export,
- * as garbage collection of the memoryview would. */
+ * that reference to find such a cycle.  Clearing the memoryview or its
+ * managed buffer then releases the export, so Export needs no tp_clear.
+ * A memoryview exporter (a forwarded view) is not visited: a memoryview
+ * that the collector clears while it is still exported can crash when the
+ * export is released afterwards (seen on 3.11 by the stress state machine);
+ * CPython itself never lets a collectable object hold a memoryview's
+ * export -- views of views share one managed buffer.  Such a cycle is
+ * left uncollected instead. */
 static int
 export_traverse(PyObject *op, visitproc visit, void *arg)
 {
     ExportObject *self = (ExportObject *)op;
     Py_VISIT(Py_TYPE(op));
-    if (self->held) {
+    if (self->held && !PyMemoryView_Check(self->master.obj)) {
         Py_VISIT(self->master.obj);
     }
-    return 0;
-}
-
-static int
-export_clear(PyObject *op)
-{
-    export_release_master((ExportObject *)op);
     return 0;
 }
 
@@ -858,7 +857,6 @@ static PyType_Slot export_slots[] = {
     {Py_tp_doc, (void *)"One buffer acquisition made with explicit flags."},
     {Py_tp_dealloc, export_dealloc},
     {Py_tp_traverse, export_traverse},
-    {Py_tp_clear, export_clear},
     {Py_tp_getset, export_getset},
     {Py_bf_getbuffer, export_getbuffer},
     {Py_bf_releasebuffer, export_releasebuffer},
