@@ -279,6 +279,10 @@ static objobjargproc base_mp_ass_subscript;
 static binaryfunc base_sq_inplace_concat;
 static ssizeargfunc base_sq_inplace_repeat;
 
+/* bytes and bytearray themselves (not subclasses) hand out their buffer
+ * without running Python code: they are used as they are, not copied. */
+#define EXACT_BYTES(obj) (PyBytes_CheckExact(obj) || PyByteArray_CheckExact(obj))
+
 /* An index or byte value as an exact int: its __index__ runs now, before
  * the state is taken. */
 static PyObject *
@@ -362,9 +366,7 @@ lba_mp_ass_subscript(PyObject *self, PyObject *key, PyObject *value)
             return -1;
         }
         if (value != NULL) {
-            if ((PyBytes_CheckExact(value) || PyByteArray_CheckExact(value))
-                && value != self)
-            {
+            if (EXACT_BYTES(value)) {
                 exact_value = Py_NewRef(value);
             }
             else if (PyNumber_Check(value) || PyUnicode_Check(value)) {
@@ -420,7 +422,7 @@ lba_sq_inplace_concat(PyObject *self, PyObject *other)
     if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
         return NULL;
     }
-    if (PyBytes_CheckExact(other) || PyByteArray_CheckExact(other)) {
+    if (EXACT_BYTES(other)) {
         items = Py_NewRef(other);
     }
     else if ((items = PyBytes_FromObject(other)) == NULL) {
@@ -574,7 +576,7 @@ static PyObject *
 collect_items(PyObject *iterable)
 {
     PyObject *items, *done;
-    if (PyBytes_CheckExact(iterable) || PyByteArray_CheckExact(iterable)) {
+    if (EXACT_BYTES(iterable)) {
         return Py_NewRef(iterable);
     }
     items = PyByteArray_FromStringAndSize(NULL, 0);
