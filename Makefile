@@ -17,6 +17,7 @@ VENV_STAMPS := $(foreach py,$(STOCK_PYTHONS),$(BUILD)/venv/$(notdir $(py))/.inst
 NATIVE_PYTHONS := $(CPY)/patched/bin/python3 $(CPY)/patched-ft/bin/python3
 
 .PHONY: test test-shim test-native test-cpython check-pep native venvs demo bench stress refleak clean
+.PHONY: regrtest tsan peer-suites
 
 test: test-shim native test-native test-cpython check-pep
 
@@ -67,6 +68,22 @@ stress: venvs native
 refleak:
 	cpython-patch/build.sh --only patched-debug
 	cpython-patch/refleak.sh
+
+# Long comparisons of patched against baseline, not part of `make test`:
+# CPython's whole test suite (build/regrtest/summary.md), the series under
+# ThreadSanitizer (build/tsan/summary.md), real packages' own test suites
+# (build/peer-suites/summary.md).  Each exits non-zero on a regression.
+regrtest:
+	cpython-patch/build.sh
+	tools/regrtest.sh
+
+tsan:
+	cpython-patch/build.sh --only patched-tsan
+	tools/tsan.sh
+
+peer-suites:
+	cpython-patch/build.sh
+	tools/peer-suites.sh
 
 clean:
 	rm -rf $(BUILD)/venv

@@ -8,6 +8,9 @@
 #   build/cpython/patched-ft/   the series applied, --disable-gil (with --ft)
 #   build/cpython/patched-debug/ the series applied, --with-pydebug (only
 #                               with --only patched-debug: `make refleak`)
+#   build/cpython/patched-tsan/ the series applied, clang, --disable-gil
+#                               --with-thread-sanitizer (only with --only
+#                               patched-tsan: `make tsan`)
 #
 # Source: $CPYTHON_SRC (a CPython 3.13 tarball or source checkout) if set,
 # else the pristine upstream tarball from Debian trixie's source package,
@@ -38,7 +41,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --ft) FT=1 ;;
         --only) ONLY+=("$2"); shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -232,6 +235,8 @@ for name in "${ONLY[@]}"; do
         patched)    build_one patched 1 ;;
         patched-ft) build_one patched-ft 1 --disable-gil ;;
         patched-debug) build_one patched-debug 1 --with-pydebug ;;
+        patched-tsan) BUILD_DEPS+=(clang)
+                      build_one patched-tsan 1 CC=clang --disable-gil --with-thread-sanitizer ;;
         *) echo "build.sh: unknown interpreter $name" >&2; exit 2 ;;
     esac
 done
