@@ -235,7 +235,7 @@ for name in "${ONLY[@]}"; do
         patched)    build_one patched 1 ;;
         patched-ft) build_one patched-ft 1 --disable-gil ;;
         patched-debug) build_one patched-debug 1 --with-pydebug ;;
-        patched-tsan) BUILD_DEPS+=(clang)
+        patched-tsan) BUILD_DEPS+=(clang libclang-rt-dev)  # compiler-rt: libclang_rt.tsan
                       build_one patched-tsan 1 CC=clang --disable-gil --with-thread-sanitizer ;;
         *) echo "build.sh: unknown interpreter $name" >&2; exit 2 ;;
     esac
