@@ -143,6 +143,16 @@ resize_exit(PyObject *self, resize_entry entry)
 
 /* ---- buffer slots ------------------------------------------------------ */
 
+/* The mark of a Py_buffer that lba_getbuffer() filled and counted in the
+ * state word.  A release ends only such an export: on 3.12+
+ * bytearray.__buffer__(lb, flags) acquires through bytearray's own slot,
+ * which takes nothing, but its memoryview releases through the type's slot,
+ * lba_releasebuffer().  Pairing by type would drop another holder's count
+ * there; the mark pairs each release with its own acquisition.
+ * bytearray's slot leaves view->internal NULL (PyBuffer_FillInfo()). */
+static char locked_export_mark;
+#define LOCKED_EXPORT_MARK ((void *)&locked_export_mark)
+
 static int
 lba_getbuffer(PyObject *self, Py_buffer *view, int flags)
 {
@@ -169,14 +179,19 @@ lba_getbuffer(PyObject *self, Py_buffer *view, int flags)
         return -1;
     }
     view->readonly = readonly;
+    view->internal = LOCKED_EXPORT_MARK;
     return 0;
 }
 
 static void
 lba_releasebuffer(PyObject *self, Py_buffer *view)
 {
+    int counted = (view->internal == LOCKED_EXPORT_MARK);
+    view->internal = NULL;
     base_releasebuffer(self, view);
-    _PyBufLock_Release(LOCK_WORD(self));
+    if (counted) {
+        _PyBufLock_Release(LOCK_WORD(self));
+    }
 }
 
 /* ---- guarded slots ----------------------------------------------------- */

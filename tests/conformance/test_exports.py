@@ -10,7 +10,7 @@ from ._support import (ACTION, EXCLUSIVE, FULL_RO, IMMUTABLE, KINDS,
                        RAW_REQUESTS, REFUSED, REQUESTS, RO, SIMPLE, TABLE_3_1,
                        TABLE_3_1_READING, WRITABLE, assert_fresh,
                        conflict_message, count_of, hexflags, mode_of)
-from .conftest import DATA
+from .conftest import DATA, HAS_PEP688
 
 # How each held state is reached: raw requests and the other public routes.
 HOLDERS = [
@@ -188,3 +188,76 @@ def test_s3_exclusive_read_is_immutable(locked):
             m[0] = 1
         assert m.tobytes() == DATA
     assert_fresh(locked, DATA)
+
+
+# ---- §3: a release ends exactly the export it pairs with ----------------------
+def _base_buffer_calls():
+    """Acquisitions through a base class's buffer hook, called directly on a
+    locked object (PEP 688, 3.12+): bytearray.__buffer__(obj, flags) runs
+    bytearray's slot, but the memoryview it returns releases through the
+    object's own type.  Natively bytearray's slot is the locked one; on the
+    shim it is stock bytearray's, which takes nothing (§7.3)."""
+    if not HAS_PEP688:
+        return []
+    return [
+        ("bytearray.__buffer__-0", lambda o: bytearray.__buffer__(o, SIMPLE)),
+        ("bytearray.__buffer__-FULL_RO", lambda o: bytearray.__buffer__(o, FULL_RO)),
+    ]
+
+
+@pytest.mark.skipif(not HAS_PEP688, reason="PEP 688 hooks are 3.12+")
+@pytest.mark.parametrize("name,acquire_base", _base_buffer_calls(),
+                         ids=[n for n, _ in _base_buffer_calls()])
+@pytest.mark.parametrize("ending", ["release", "del", "release-twice"])
+def test_s3_release_pairs_with_its_own_acquisition(locked, name, acquire_base,
+                                                   ending):
+    """§3: every release is count - 1 *of the export it ends*.  An export
+    taken through bytearray's own hook, then released through the locked
+    type, must not end another holder's export: the immutable reader's
+    guarantee stays (a write is refused, the data unchanged, count 1)."""
+    reader = bf.view(locked, immutable=True)
+    m = acquire_base(locked)
+    assert m.tobytes() == DATA
+    if ending == "del":
+        del m
+    else:
+        m.release()
+        if ending == "release-twice":
+            m.release()
+    assert mode_of(locked) == "IMMUTABLE"
+    assert count_of(locked) == 1
+    with pytest.raises(BufferError) as info:
+        locked[0] = 0
+    assert str(info.value) == conflict_message(type(locked), "modify",
+                                               "IMMUTABLE", 1)
+    with pytest.raises(BufferError):
+        locked.append(0)
+    assert reader.tobytes() == DATA and bytes(locked) == DATA
+    reader.release()
+    assert_fresh(locked, DATA)
+
+
+@pytest.mark.skipif(not HAS_PEP688, reason="PEP 688 hooks are 3.12+")
+@pytest.mark.parametrize("name,acquire_base", _base_buffer_calls(),
+                         ids=[n for n, _ in _base_buffer_calls()])
+def test_s3_release_pairs_with_its_own_acquisition_exclusive(locked, name,
+                                                             acquire_base):
+    """The same under an exclusive holder: natively bytearray's hook is
+    refused; on the shim it bypasses the state (§7.3), and releasing what it
+    acquired must leave the exclusive holder the only one."""
+    with bf.view(locked, exclusive=True, writable=True) as mine:
+        try:
+            m = acquire_base(locked)
+        except BufferError as e:
+            assert bf.NATIVE, e
+        else:
+            assert not bf.NATIVE
+            m.release()
+        with pytest.raises(BufferError) as info:
+            bytes(locked)
+        assert str(info.value) == conflict_message(
+            type(locked), "export a buffer", "EXCLUSIVE")
+        with pytest.raises(BufferError):
+            bf.view(locked, immutable=True)
+        mine[0] = ord("H")
+    assert_fresh(locked, b"H" + DATA[1:])
