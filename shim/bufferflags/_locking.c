@@ -194,105 +194,14 @@ lba_releasebuffer(PyObject *self, Py_buffer *view)
     }
 }
 
-/* ---- guarded slots ----------------------------------------------------- */
+/* ---- arguments first (§3.2) -------------------------------------------- */
 
-/* One wrapper per slot signature and access kind: take the state, call
- * bytearray's slot, leave the state. */
-#define GUARDED_SLOT(NAME, ACCESS, RTYPE, ERRVAL, PARAMS, ARGS) \
-    static RTYPE (*base_##NAME) PARAMS; \
-    static RTYPE \
-    lba_##NAME PARAMS \
-    { \
-        RTYPE result; \
-        if (guard_enter(self, ACCESS) < 0) { \
-            return ERRVAL; \
-        } \
-        result = base_##NAME ARGS; \
-        guard_exit(self); \
-        return result; \
-    }
-
-#define READ BUFLOCK_OWN_READ
-#define WRITE BUFLOCK_OWN_WRITE
-#define RESIZE (-1)     /* a method that may change the size */
-
-GUARDED_SLOT(sq_item, READ, PyObject *, NULL,
-             (PyObject *self, Py_ssize_t i), (self, i))
-GUARDED_SLOT(sq_concat, READ, PyObject *, NULL,
-             (PyObject *self, PyObject *other), (self, other))
-GUARDED_SLOT(sq_repeat, READ, PyObject *, NULL,
-             (PyObject *self, Py_ssize_t n), (self, n))
-GUARDED_SLOT(sq_contains, READ, int, -1,
-             (PyObject *self, PyObject *v), (self, v))
-GUARDED_SLOT(mp_subscript, READ, PyObject *, NULL,
-             (PyObject *self, PyObject *key), (self, key))
-GUARDED_SLOT(tp_repr, READ, PyObject *, NULL, (PyObject *self), (self))
-GUARDED_SLOT(tp_str, READ, PyObject *, NULL, (PyObject *self), (self))
-GUARDED_SLOT(tp_richcompare, READ, PyObject *, NULL,
-             (PyObject *self, PyObject *other, int op), (self, other, op))
-
-/* bytearray % args reads the format and every bytearray argument
- * directly: each locked one is read-guarded for the duration. */
-static binaryfunc base_nb_remainder;
-
-static Py_ssize_t
-guard_reads(PyObject *const *objs, Py_ssize_t n)
-{
-    Py_ssize_t i;
-    for (i = 0; i < n; i++) {
-        if (PyObject_TypeCheck(objs[i], LockingBytearray_Type)
-            && guard_enter(objs[i], READ) < 0)
-        {
-            return i;
-        }
-    }
-    return n;
-}
-
-static void
-unguard_reads(PyObject *const *objs, Py_ssize_t n)
-{
-    Py_ssize_t i;
-    for (i = 0; i < n; i++) {
-        if (PyObject_TypeCheck(objs[i], LockingBytearray_Type)) {
-            guard_exit(objs[i]);
-        }
-    }
-}
-
-static PyObject *
-lba_nb_remainder(PyObject *left, PyObject *right)
-{
-    PyObject *operands[2] = {left, right};
-    PyObject *const *items = NULL;
-    Py_ssize_t nitems = 0, entered;
-    PyObject *result = NULL;
-
-    if (!PyByteArray_Check(left)) {
-        return base_nb_remainder(left, right);      /* NotImplemented */
-    }
-    if (PyTuple_Check(right)) {
-        items = &PyTuple_GET_ITEM(right, 0);
-        nitems = PyTuple_GET_SIZE(right);
-    }
-    entered = guard_reads(operands, 2);
-    if (entered == 2) {
-        Py_ssize_t entered_items = guard_reads(items, nitems);
-        if (entered_items == nitems) {
-            result = base_nb_remainder(left, right);
-        }
-        unguard_reads(items, entered_items);
-    }
-    unguard_reads(operands, entered);
-    return result;
-}
-
-/* ---- writes and resizes: input first, then the state ------------------- */
-
-static ssizeobjargproc base_sq_ass_item;
-static objobjargproc base_mp_ass_subscript;
-static binaryfunc base_sq_inplace_concat;
-static ssizeargfunc base_sq_inplace_repeat;
+/* An own operation runs its arguments' Python code (__index__, __len__ of a
+ * str subclass, an operand's __buffer__, an iterable, __bool__, a codec
+ * lookup) before it takes the state, and then none while it holds it: the
+ * helpers below turn an argument into an equivalent one whose use runs no
+ * Python code.  An argument of the wrong type is passed on unchanged, so
+ * that bytearray raises its own error for it. */
 
 /* bytes and bytearray themselves (not subclasses) hand out their buffer
  * without running Python code: they are used as they are, not copied. */
@@ -304,25 +213,6 @@ static PyObject *
 exact_index(PyObject *value)
 {
     return PyLong_CheckExact(value) ? Py_NewRef(value) : PyNumber_Index(value);
-}
-
-static int
-lba_sq_ass_item(PyObject *self, Py_ssize_t i, PyObject *value)
-{
-    PyObject *byte = NULL;
-    resize_entry entry;
-    int rc = -1;
-
-    if (value != NULL && (byte = exact_index(value)) == NULL) {
-        return -1;
-    }
-    entry = value == NULL ? resize_enter(self) : write_enter(self);
-    if (entry != RESIZE_REFUSED) {
-        rc = base_sq_ass_item(self, i, byte);
-        resize_exit(self, entry);
-    }
-    Py_XDECREF(byte);
-    return rc;
 }
 
 /* The slice `key` with exact int members, so that bytearray's unpacking
@@ -354,6 +244,586 @@ exact_slice(PyObject *key, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t step)
         Py_XDECREF(members[i]);
     }
     return result;
+}
+
+/* A read's index, bound or count: an int with __index__ becomes an int;
+ * anything else is passed on (bytearray raises its TypeError). */
+static PyObject *
+converted_index(PyObject *value)
+{
+    if (PyLong_Check(value) || !PyIndex_Check(value)) {
+        return Py_NewRef(value);
+    }
+    return PyNumber_Index(value);
+}
+
+/* Buffers whose acquisition runs no Python code. */
+#define EXACT_BUFFER(obj) \
+    (EXACT_BYTES(obj) || Py_IS_TYPE((obj), &PyMemoryView_Type))
+
+/* A bytes-like operand: its __buffer__ runs now, and bytearray then reads
+ * the memoryview over that export.  A locked operand's state is checked
+ * now, too. */
+static PyObject *
+converted_buffer(PyObject *operand)
+{
+    if (EXACT_BUFFER(operand) || !PyObject_CheckBuffer(operand)) {
+        return Py_NewRef(operand);
+    }
+    return PyMemoryView_FromObject(operand);
+}
+
+/* The `sub` of find(), count(), ...: bytes-like, else a byte value. */
+static PyObject *
+converted_sub(PyObject *sub)
+{
+    return PyObject_CheckBuffer(sub) ? converted_buffer(sub)
+                                     : converted_index(sub);
+}
+
+/* startswith()/endswith(): bytes-like, or a tuple of them. */
+static PyObject *
+converted_affix(PyObject *affix)
+{
+    PyObject *result;
+    Py_ssize_t i, n;
+
+    if (!PyTuple_Check(affix)) {
+        return converted_buffer(affix);
+    }
+    n = PyTuple_GET_SIZE(affix);
+    result = PyTuple_New(n);
+    if (result == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *item = converted_buffer(PyTuple_GET_ITEM(affix, i));
+        if (item == NULL) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(result, i, item);
+    }
+    return result;
+}
+
+/* splitlines()'s keepends: a truth value from 3.12, an int before. */
+static PyObject *
+converted_truth(PyObject *value)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    int truth;
+    if (PyBool_Check(value)) {
+        return Py_NewRef(value);
+    }
+    truth = PyObject_IsTrue(value);
+    return truth < 0 ? NULL : PyBool_FromLong(truth);
+#else
+    return converted_index(value);
+#endif
+}
+
+/* The fill byte of center(), ljust(), rjust(): Argument Clinic's `char`
+ * converter reads a one-byte bytearray directly, so a locked one is copied
+ * out under its read check. */
+static PyObject *
+converted_char(PyObject *fill)
+{
+    PyObject *copy;
+    int locked;
+
+    if (!PyByteArray_Check(fill) || PyByteArray_GET_SIZE(fill) != 1) {
+        return Py_NewRef(fill);
+    }
+    locked = PyObject_TypeCheck(fill, LockingBytearray_Type);
+    if (locked && guard_enter(fill, BUFLOCK_OWN_READ) < 0) {
+        return NULL;
+    }
+    copy = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(fill), 1);
+    if (locked) {
+        guard_exit(fill);
+    }
+    return copy;
+}
+
+/* hex()'s separator.  Stock CPython takes its len() (a str or bytes
+ * subclass may define __len__) while it reads the object: here __len__
+ * runs first, and the one character it vouches for is passed on as an
+ * exact str or bytes.  The errors are stock's. */
+static PyObject *
+converted_sep(PyObject *sep)
+{
+    Py_ssize_t length;
+
+    if (PyUnicode_CheckExact(sep) || PyBytes_CheckExact(sep)) {
+        return Py_NewRef(sep);
+    }
+    length = PyObject_Length(sep);
+    if (length < 0) {
+        return NULL;
+    }
+    if (length == 1 && PyUnicode_Check(sep) && PyUnicode_GET_LENGTH(sep) > 0) {
+        return PyUnicode_Substring(sep, 0, 1);
+    }
+    if (length == 1 && PyBytes_Check(sep) && PyBytes_GET_SIZE(sep) > 0) {
+        return PyBytes_FromStringAndSize(PyBytes_AS_STRING(sep), 1);
+    }
+    if (length != 1 || PyUnicode_Check(sep) || PyBytes_Check(sep)) {
+        PyErr_SetString(PyExc_ValueError, "sep must be length 1.");
+    }
+    else {
+        PyErr_SetString(PyExc_TypeError, "sep must be str or bytes.");
+    }
+    return NULL;
+}
+
+/* join()'s iterable, run out into a private list of buffers, with stock
+ * join's errors. */
+static PyObject *
+converted_items(PyObject *iterable)
+{
+    PyObject *seq, *items;
+    Py_ssize_t i;
+
+    seq = PySequence_Fast(iterable, "can only join an iterable");
+    if (seq == NULL) {
+        return NULL;
+    }
+    items = PySequence_List(seq);
+    Py_DECREF(seq);
+    if (items == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        PyObject *exact;
+        if (EXACT_BUFFER(item) || !PyObject_CheckBuffer(item)) {
+            continue;
+        }
+        exact = PyMemoryView_FromObject(item);
+        if (exact == NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "sequence item %zd: expected a bytes-like object, "
+                         "%.80s found", i, Py_TYPE(item)->tp_name);
+            Py_DECREF(items);
+            return NULL;
+        }
+        PyList_SET_ITEM(items, i, exact);
+        Py_DECREF(item);
+    }
+    return items;
+}
+
+/* decode()'s encoding: the codec is looked up now (a search function is
+ * Python code); the read then finds it in the codec cache. */
+static PyObject *
+converted_encoding(PyObject *encoding)
+{
+    const char *name;
+    Py_ssize_t size;
+    PyObject *decoder;
+
+    if (!PyUnicode_Check(encoding)) {
+        return Py_NewRef(encoding);
+    }
+    name = PyUnicode_AsUTF8AndSize(encoding, &size);
+    if (name == NULL || strlen(name) != (size_t)size) {
+        PyErr_Clear();      /* bytearray raises its own error for it */
+        return Py_NewRef(encoding);
+    }
+    decoder = PyCodec_Decoder(name);
+    if (decoder == NULL) {
+        return NULL;
+    }
+    Py_DECREF(decoder);
+    return Py_NewRef(encoding);
+}
+
+typedef enum {
+    ARG_ANY,        /* used as it is: no Python code runs on it */
+    ARG_INDEX,      /* converted_index() */
+    ARG_BUFFER,     /* converted_buffer() */
+    ARG_SUB,        /* converted_sub() */
+    ARG_AFFIX,      /* converted_affix() */
+    ARG_TRUTH,      /* converted_truth() */
+    ARG_CHAR,       /* converted_char() */
+    ARG_SEP,        /* converted_sep() */
+    ARG_ITEMS,      /* converted_items() */
+    ARG_ENCODING,   /* converted_encoding() */
+} arg_kind;
+
+static PyObject *
+converted_arg(arg_kind kind, PyObject *arg)
+{
+    switch (kind) {
+    case ARG_INDEX: return converted_index(arg);
+    case ARG_BUFFER: return converted_buffer(arg);
+    case ARG_SUB: return converted_sub(arg);
+    case ARG_AFFIX: return converted_affix(arg);
+    case ARG_TRUTH: return converted_truth(arg);
+    case ARG_CHAR: return converted_char(arg);
+    case ARG_SEP: return converted_sep(arg);
+    case ARG_ITEMS: return converted_items(arg);
+    case ARG_ENCODING: return converted_encoding(arg);
+    case ARG_ANY: break;
+    }
+    return Py_NewRef(arg);
+}
+
+/* ---- reads: arguments first, then the state for the whole read --------- */
+
+#define READ BUFLOCK_OWN_READ
+#define WRITE BUFLOCK_OWN_WRITE
+#define RESIZE (-1)     /* a method that may change the size */
+
+/* A read whose arguments (if any) run no Python code: take the state, call
+ * bytearray's slot, leave the state. */
+#define GUARDED_SLOT(NAME, RTYPE, ERRVAL, PARAMS, ARGS) \
+    static RTYPE (*base_##NAME) PARAMS; \
+    static RTYPE \
+    lba_##NAME PARAMS \
+    { \
+        RTYPE result; \
+        if (guard_enter(self, READ) < 0) { \
+            return ERRVAL; \
+        } \
+        result = base_##NAME ARGS; \
+        guard_exit(self); \
+        return result; \
+    }
+
+/* sq_repeat's count is converted by the caller, before the slot runs. */
+GUARDED_SLOT(sq_item, PyObject *, NULL,
+             (PyObject *self, Py_ssize_t i), (self, i))
+GUARDED_SLOT(sq_repeat, PyObject *, NULL,
+             (PyObject *self, Py_ssize_t n), (self, n))
+GUARDED_SLOT(tp_repr, PyObject *, NULL, (PyObject *self), (self))
+GUARDED_SLOT(tp_str, PyObject *, NULL, (PyObject *self), (self))
+
+static binaryfunc base_sq_concat;
+static objobjproc base_sq_contains;
+static binaryfunc base_mp_subscript;
+static richcmpfunc base_tp_richcompare;
+
+static PyObject *
+lba_sq_concat(PyObject *self, PyObject *other)
+{
+    PyObject *exact, *result = NULL;
+
+    if ((exact = converted_buffer(other)) == NULL) {
+        return NULL;
+    }
+    if (guard_enter(self, READ) == 0) {
+        result = base_sq_concat(self, exact);
+        guard_exit(self);
+    }
+    Py_DECREF(exact);
+    return result;
+}
+
+static PyObject *
+lba_tp_richcompare(PyObject *self, PyObject *other, int op)
+{
+    PyObject *exact, *result = NULL;
+
+    if ((exact = converted_buffer(other)) == NULL) {
+        return NULL;
+    }
+    if (guard_enter(self, READ) == 0) {
+        result = base_tp_richcompare(self, exact, op);
+        guard_exit(self);
+    }
+    Py_DECREF(exact);
+    return result;
+}
+
+/* `value in lb`: as stock, a value that is not a byte value (its __index__
+ * fails) is searched for as bytes. */
+static PyObject *
+converted_contained(PyObject *value)
+{
+    if (PyLong_Check(value) || EXACT_BUFFER(value)) {
+        return Py_NewRef(value);
+    }
+    if (PyIndex_Check(value)) {
+        PyObject *index = PyNumber_Index(value);
+        if (index != NULL) {
+            return index;
+        }
+        PyErr_Clear();
+    }
+    if (!PyObject_CheckBuffer(value)) {
+        PyErr_Format(PyExc_TypeError,
+                     "a bytes-like object is required, not '%.100s'",
+                     Py_TYPE(value)->tp_name);
+        return NULL;
+    }
+    return PyMemoryView_FromObject(value);
+}
+
+static int
+lba_sq_contains(PyObject *self, PyObject *value)
+{
+    PyObject *exact;
+    int result = -1;
+
+    if ((exact = converted_contained(value)) == NULL) {
+        return -1;
+    }
+    if (guard_enter(self, READ) == 0) {
+        result = base_sq_contains(self, exact);
+        guard_exit(self);
+    }
+    Py_DECREF(exact);
+    return result;
+}
+
+static PyObject *
+lba_mp_subscript(PyObject *self, PyObject *key)
+{
+    PyObject *exact, *result = NULL;
+
+    if (PySlice_Check(key)) {
+        Py_ssize_t start, stop, step;
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0) {
+            return NULL;
+        }
+        exact = exact_slice(key, start, stop, step);
+    }
+    else {
+        exact = converted_index(key);
+    }
+    if (exact == NULL) {
+        return NULL;
+    }
+    if (guard_enter(self, READ) == 0) {
+        result = base_mp_subscript(self, exact);
+        guard_exit(self);
+    }
+    Py_DECREF(exact);
+    return result;
+}
+
+/* ---- lb % args ---------------------------------------------------------- */
+
+/* bytearray % args reads the format and the bytearray arguments directly,
+ * and runs the arguments' Python code (__bytes__, __index__, __getitem__
+ * of a mapping, ...) while it reads: the format decides how each argument
+ * converts, so they cannot run first.  The format is therefore read first,
+ * into a private copy, under its read check; then the copy is formatted.
+ * Locked arguments are read-guarded while the formatting runs: the items
+ * of a tuple, a lone argument, and the values a mapping argument hands out
+ * (from their lookup on). */
+static binaryfunc base_nb_remainder;
+
+/* A mapping argument of a locked `%`: the values it hands out that are
+ * locked are read-guarded until the formatting ends. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *mapping;
+    PyObject *entered;      /* list of the locked values read-guarded */
+} GuardedMappingObject;
+
+static PyTypeObject *GuardedMapping_Type;
+
+static PyObject *
+guarded_mapping_subscript(PyObject *op, PyObject *key)
+{
+    GuardedMappingObject *self = (GuardedMappingObject *)op;
+    PyObject *value = PyObject_GetItem(self->mapping, key);
+
+    if (value == NULL || !PyObject_TypeCheck(value, LockingBytearray_Type)) {
+        return value;
+    }
+    if (guard_enter(value, READ) < 0) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    if (PyList_Append(self->entered, value) < 0) {
+        guard_exit(value);
+        Py_DECREF(value);
+        return NULL;
+    }
+    return value;
+}
+
+/* `%r` of the mapping itself (a spec without a key) shows the mapping. */
+static PyObject *
+guarded_mapping_repr(PyObject *op)
+{
+    return PyObject_Repr(((GuardedMappingObject *)op)->mapping);
+}
+
+static void
+guarded_mapping_dealloc(PyObject *op)
+{
+    GuardedMappingObject *self = (GuardedMappingObject *)op;
+    PyTypeObject *tp = Py_TYPE(op);
+    Py_ssize_t i;
+
+    if (self->entered != NULL) {
+        for (i = 0; i < PyList_GET_SIZE(self->entered); i++) {
+            guard_exit(PyList_GET_ITEM(self->entered, i));
+        }
+        Py_DECREF(self->entered);
+    }
+    Py_DECREF(self->mapping);
+    tp->tp_free(op);
+    Py_DECREF(tp);
+}
+
+static PyType_Slot guarded_mapping_slots[] = {
+    {Py_tp_dealloc, guarded_mapping_dealloc},
+    {Py_tp_repr, guarded_mapping_repr},
+    {Py_mp_subscript, guarded_mapping_subscript},
+    {0, NULL}
+};
+
+static PyType_Spec guarded_mapping_spec = {
+    .name = "bufferflags._native.GuardedMapping",
+    .basicsize = sizeof(GuardedMappingObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE
+             | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = guarded_mapping_slots,
+};
+
+/* Whether `%` uses `args` as a mapping (_PyBytes_FormatEx()'s own test),
+ * and the format names a key. */
+static int
+formats_mapping(PyObject *format, PyObject *args)
+{
+    PyMappingMethods *mp = Py_TYPE(args)->tp_as_mapping;
+    if (mp == NULL || mp->mp_subscript == NULL || PyTuple_Check(args)
+        || PyBytes_Check(args) || PyUnicode_Check(args)
+        || PyByteArray_Check(args))
+    {
+        return 0;
+    }
+    return memchr(PyByteArray_AS_STRING(format), '(',
+                  PyByteArray_GET_SIZE(format)) != NULL;
+}
+
+static PyObject *
+guarded_mapping(PyObject *mapping)
+{
+    GuardedMappingObject *self = PyObject_New(GuardedMappingObject,
+                                              GuardedMapping_Type);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->mapping = Py_NewRef(mapping);
+    self->entered = PyList_New(0);
+    if (self->entered == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+/* A private copy of a bytearray's contents, read under its read check. */
+static PyObject *
+read_copy(PyObject *obj)
+{
+    int locked = PyObject_TypeCheck(obj, LockingBytearray_Type);
+    PyObject *copy;
+
+    if (locked && guard_enter(obj, READ) < 0) {
+        return NULL;
+    }
+    copy = PyByteArray_FromStringAndSize(PyByteArray_AS_STRING(obj),
+                                         PyByteArray_GET_SIZE(obj));
+    if (locked) {
+        guard_exit(obj);
+    }
+    return copy;
+}
+
+static Py_ssize_t
+guard_reads(PyObject *const *objs, Py_ssize_t n)
+{
+    Py_ssize_t i;
+    for (i = 0; i < n; i++) {
+        if (PyObject_TypeCheck(objs[i], LockingBytearray_Type)
+            && guard_enter(objs[i], READ) < 0)
+        {
+            return i;
+        }
+    }
+    return n;
+}
+
+static void
+unguard_reads(PyObject *const *objs, Py_ssize_t n)
+{
+    Py_ssize_t i;
+    for (i = 0; i < n; i++) {
+        if (PyObject_TypeCheck(objs[i], LockingBytearray_Type)) {
+            guard_exit(objs[i]);
+        }
+    }
+}
+
+static PyObject *
+lba_nb_remainder(PyObject *left, PyObject *right)
+{
+    PyObject *format, *args;
+    PyObject *const *items = &right;
+    Py_ssize_t nitems = 1, entered;
+    PyObject *result = NULL;
+
+    if (!PyByteArray_Check(left)) {
+        return base_nb_remainder(left, right);      /* NotImplemented */
+    }
+    if ((format = read_copy(left)) == NULL) {
+        return NULL;
+    }
+    if (formats_mapping(format, right)) {
+        args = guarded_mapping(right);
+        nitems = 0;
+    }
+    else {
+        args = Py_NewRef(right);
+        if (PyTuple_Check(right)) {
+            items = &PyTuple_GET_ITEM(right, 0);
+            nitems = PyTuple_GET_SIZE(right);
+        }
+    }
+    if (args != NULL) {
+        entered = guard_reads(items, nitems);
+        if (entered == nitems) {
+            result = base_nb_remainder(format, args);
+        }
+        unguard_reads(items, entered);
+        Py_DECREF(args);    /* a GuardedMapping leaves its guards here */
+    }
+    Py_DECREF(format);
+    return result;
+}
+
+/* ---- writes and resizes: input first, then the state ------------------- */
+
+static ssizeobjargproc base_sq_ass_item;
+static objobjargproc base_mp_ass_subscript;
+static binaryfunc base_sq_inplace_concat;
+static ssizeargfunc base_sq_inplace_repeat;
+
+static int
+lba_sq_ass_item(PyObject *self, Py_ssize_t i, PyObject *value)
+{
+    PyObject *byte = NULL;
+    resize_entry entry;
+    int rc = -1;
+
+    if (value != NULL && (byte = exact_index(value)) == NULL) {
+        return -1;
+    }
+    entry = value == NULL ? resize_enter(self) : write_enter(self);
+    if (entry != RESIZE_REFUSED) {
+        rc = base_sq_ass_item(self, i, byte);
+        resize_exit(self, entry);
+    }
+    Py_XDECREF(byte);
+    return rc;
 }
 
 /* lb[key] = value and del lb[key].  The key's and the value's Python code
@@ -584,6 +1054,108 @@ call_guarded(PyObject *self, _PyBufLock_Request access, int index,
     return result;
 }
 
+/* The parameters of the reading methods that take arguments, in order,
+ * with their keyword names (NULL: positional-only) and how each converts. */
+typedef struct {
+    const char *keyword;
+    arg_kind kind;
+} param_spec;
+
+#define MAX_PARAMS 3
+
+typedef struct {
+    int count;
+    param_spec params[MAX_PARAMS];
+} method_params;
+
+#define FIND_PARAMS {3, {{NULL, ARG_SUB}, {NULL, ARG_INDEX}, {NULL, ARG_INDEX}}}
+#define AFFIX_PARAMS \
+    {3, {{NULL, ARG_AFFIX}, {NULL, ARG_INDEX}, {NULL, ARG_INDEX}}}
+#define JUST_PARAMS {2, {{NULL, ARG_INDEX}, {NULL, ARG_CHAR}}}
+#define ONE_BUFFER {1, {{NULL, ARG_BUFFER}}}
+#define SPLIT_PARAMS {2, {{"sep", ARG_BUFFER}, {"maxsplit", ARG_INDEX}}}
+
+static const method_params read_params[M_COUNT] = {
+    [M_center] = JUST_PARAMS,
+    [M_ljust] = JUST_PARAMS,
+    [M_rjust] = JUST_PARAMS,
+    [M_zfill] = {1, {{NULL, ARG_INDEX}}},
+    [M_count] = FIND_PARAMS,
+    [M_find] = FIND_PARAMS,
+    [M_index] = FIND_PARAMS,
+    [M_rfind] = FIND_PARAMS,
+    [M_rindex] = FIND_PARAMS,
+    [M_startswith] = AFFIX_PARAMS,
+    [M_endswith] = AFFIX_PARAMS,
+    [M_decode] = {2, {{"encoding", ARG_ENCODING}, {"errors", ARG_ANY}}},
+    [M_expandtabs] = {1, {{"tabsize", ARG_INDEX}}},
+    [M_hex] = {2, {{"sep", ARG_SEP}, {"bytes_per_sep", ARG_INDEX}}},
+    [M_join] = {1, {{NULL, ARG_ITEMS}}},
+    [M_strip] = ONE_BUFFER,
+    [M_lstrip] = ONE_BUFFER,
+    [M_rstrip] = ONE_BUFFER,
+    [M_partition] = ONE_BUFFER,
+    [M_rpartition] = ONE_BUFFER,
+    [M_removeprefix] = ONE_BUFFER,
+    [M_removesuffix] = ONE_BUFFER,
+    [M_replace] = {3, {{NULL, ARG_BUFFER}, {NULL, ARG_BUFFER},
+                       {"count", ARG_INDEX}}},
+    [M_split] = SPLIT_PARAMS,
+    [M_rsplit] = SPLIT_PARAMS,
+    [M_splitlines] = {1, {{"keepends", ARG_TRUTH}}},
+    [M_translate] = {2, {{NULL, ARG_BUFFER}, {"delete", ARG_BUFFER}}},
+    [M___reduce_ex__] = {1, {{NULL, ARG_INDEX}}},
+};
+
+/* How the argument passed by keyword `name` converts. */
+static arg_kind
+keyword_kind(const method_params *spec, PyObject *name)
+{
+    int i;
+    for (i = 0; i < spec->count; i++) {
+        const char *keyword = spec->params[i].keyword;
+        if (keyword != NULL
+            && PyUnicode_CompareWithASCIIString(name, keyword) == 0)
+        {
+            return spec->params[i].kind;
+        }
+    }
+    return ARG_ANY;
+}
+
+/* A reading method: its arguments run first (§3.2), then it holds the
+ * read state for the whole call.  A call with more arguments than the
+ * method takes is passed on: bytearray refuses it before converting any. */
+static PyObject *
+call_read(PyObject *self, int index, PyObject *const *args, Py_ssize_t nargs,
+          PyObject *kwnames)
+{
+    const method_params *spec = &read_params[index];
+    Py_ssize_t total = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    PyObject *exact[MAX_PARAMS];
+    PyObject *result = NULL;
+    Py_ssize_t i, converted;
+
+    if (total == 0 || total > spec->count) {
+        return call_guarded(self, READ, index, args, nargs, kwnames);
+    }
+    for (converted = 0; converted < total; converted++) {
+        arg_kind kind = converted < nargs
+            ? spec->params[converted].kind
+            : keyword_kind(spec, PyTuple_GET_ITEM(kwnames, converted - nargs));
+        exact[converted] = converted_arg(kind, args[converted]);
+        if (exact[converted] == NULL) {
+            goto done;
+        }
+    }
+    result = call_guarded(self, READ, index, exact, nargs, kwnames);
+done:
+    for (i = 0; i < converted; i++) {
+        Py_DECREF(exact[i]);
+    }
+    return result;
+}
+
 /* The items extend() appends, run out of its argument (iterator,
  * __buffer__, __index__) into an object no other code sees, with
  * bytearray.extend()'s own errors. */
@@ -671,6 +1243,9 @@ done:
     { \
         if ((ACCESS) == RESIZE) { \
             return call_resizing(self, M_##NAME, args, nargs, kwnames); \
+        } \
+        if ((ACCESS) == READ) { \
+            return call_read(self, M_##NAME, args, nargs, kwnames); \
         } \
         return call_guarded(self, (_PyBufLock_Request)(ACCESS), M_##NAME, \
                             args, nargs, kwnames); \
@@ -1173,8 +1748,12 @@ init_with_gil(PyObject *ns)
             return -1;
         }
         Export_Type = (PyTypeObject *)PyType_FromSpec(&export_spec);
-        if (Export_Type == NULL) {
+        GuardedMapping_Type = (PyTypeObject *)PyType_FromSpec(
+            &guarded_mapping_spec);
+        if (Export_Type == NULL || GuardedMapping_Type == NULL) {
             Py_CLEAR(LockingBytearray_Type);
+            Py_CLEAR(Export_Type);
+            Py_CLEAR(GuardedMapping_Type);
             return -1;
         }
     }
