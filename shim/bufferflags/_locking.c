@@ -1491,6 +1491,99 @@ flags_from_object(PyObject *obj, int *flags)
     return 0;
 }
 
+/* ---- what a Python exporter returns (§5, memoryview forwards) ---------- */
+
+/* From 3.12 a class can export through a Python-level __buffer__, which
+ * returns a memoryview; CPython's slot (slot_bf_getbuffer in typeobject.c)
+ * then hands out that memoryview's buffer with its own object in
+ * view->obj, a private _buffer_wrapper holding the memoryview.  Natively
+ * the request reaches the memoryview, which forwards IMMUTABLE only if its
+ * own export was granted IMMUTABLE and never re-exports EXCLUSIVE; here the
+ * same rule is applied to the memoryview the wrapper holds. */
+typedef struct {
+    PyObject_HEAD
+    PyObject *mv;
+    PyObject *obj;
+} BufferWrapperObject;
+
+/* The memoryview a Python-level __buffer__ returned, if `exporter` (a
+ * Py_buffer's obj) is CPython's wrapper of one; else NULL. */
+static PyObject *
+python_exporter_view(PyObject *exporter)
+{
+    PyTypeObject *tp = Py_TYPE(exporter);
+    PyObject *mv;
+
+    if (strcmp(tp->tp_name, "_buffer_wrapper") != 0
+        || tp->tp_basicsize != (Py_ssize_t)sizeof(BufferWrapperObject))
+    {
+        return NULL;
+    }
+    mv = ((BufferWrapperObject *)exporter)->mv;
+    return (mv != NULL && PyMemoryView_Check(mv)) ? mv : NULL;
+}
+
+/* The guarantee the export under memoryview `mv` was granted, as far as the
+ * shim can know it: an Export records it; a LockingBytearray grants a
+ * counted read-only export only in IMMUTABLE mode or for an exclusive read,
+ * and the mode stays while it is held; bytes never change.  A stock
+ * memoryview does not record what it was asked for, so a memoryview of
+ * bytes is taken as immutable whichever request made it. */
+static int
+memoryview_guarantee(PyObject *mv)
+{
+    Py_buffer *master = &((PyMemoryViewObject *)mv)->mbuf->master;
+    PyObject *exporter = master->obj;
+    PyObject *inner;
+
+    if (exporter == NULL) {
+        return 0;
+    }
+    if (Py_IS_TYPE(exporter, Export_Type)) {
+        ExportObject *export = (ExportObject *)exporter;
+        return export->held ? export->granted : 0;
+    }
+    if (PyObject_TypeCheck(exporter, LockingBytearray_Type)) {
+        return (master->internal == LOCKED_EXPORT_MARK && master->readonly)
+               ? PyBUF_IMMUTABLE : 0;
+    }
+    if (PyBytes_Check(exporter)
+        && Py_TYPE(exporter)->tp_as_buffer->bf_getbuffer
+           == PyBytes_Type.tp_as_buffer->bf_getbuffer)
+    {
+        return PyBUF_IMMUTABLE;
+    }
+    inner = python_exporter_view(exporter);
+    return inner != NULL ? memoryview_guarantee(inner) : 0;
+}
+
+/* Refuse, as the memoryview would natively, a guarantee requested from a
+ * Python exporter that its memoryview cannot forward. */
+static int
+check_python_exporter(Py_buffer *view, int flags)
+{
+    PyObject *mv;
+
+    if (!(flags & (PyBUF_IMMUTABLE | PyBUF_EXCLUSIVE))
+        || (mv = python_exporter_view(view->obj)) == NULL)
+    {
+        return 0;
+    }
+    if (flags & PyBUF_EXCLUSIVE) {
+        PyErr_SetString(PyExc_BufferError,
+                        "memoryview does not support PyBUF_EXCLUSIVE "
+                        "(supported: PyBUF_IMMUTABLE)");
+        return -1;
+    }
+    if (!(memoryview_guarantee(mv) & PyBUF_IMMUTABLE)) {
+        PyErr_SetString(PyExc_BufferError,
+                        "memoryview: cannot export PyBUF_IMMUTABLE: "
+                        "the underlying export is not immutable");
+        return -1;
+    }
+    return 0;
+}
+
 /* acquire(obj, flags, readonly) -> memoryview
  *
  * Requests a buffer from obj with exactly `flags`, as a C consumer calling
@@ -1519,6 +1612,10 @@ acquire_view(PyObject *obj, int flags, int force_readonly)
     }
     export->held = 1;
     PyObject_GC_Track(export);
+    if (check_python_exporter(&export->master, flags) < 0) {
+        Py_DECREF(export);
+        return NULL;
+    }
     if (export->granted && !export->master.readonly
         && !(flags & PyBUF_WRITABLE))
     {

@@ -37,6 +37,16 @@ class _Index:
         return self.value
 
 
+class _Mapping:
+    """A mapping that is not a dict: `%` looks its keys up as it formats."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __getitem__(self, key):
+        return self.items[key]
+
+
 def _reinit(*args):
     def op(b):
         return b.__init__(*args)
@@ -73,6 +83,9 @@ READS = [
     ("percent", lambda b: b % ()),
     ("percent-arg", lambda b: bytearray(b"<%s>") % b),
     ("percent-arg-in-tuple", lambda b: type(b)(b"<%s|%s>") % (b"x", b)),
+    ("percent-arg-in-dict", lambda b: type(b)(b"<%(x)s|%(b)s>") % {b"x": b"x", b"b": b}),
+    ("percent-arg-in-mapping",
+     lambda b: type(b)(b"<%(b)s|%(b)b>") % _Mapping({b"b": b})),
     ("hashlib(export)", lambda b: hashlib.sha256(b).hexdigest()),
     ("zlib.crc32(export)", zlib.crc32),
     ("binascii.hexlify(export)", binascii.hexlify),

@@ -363,3 +363,92 @@ def test_s5_builtin_declarations_cannot_change(tp):
             bf.view(inner, exclusive=True)
     with pytest.raises(BufferError):
         bf.view(memoryview(b"abc"), immutable=True)
+
+
+# ---- what a registered Python exporter returns (§5, memoryview forwards) ----
+def _returned_views():
+    """What a registered Python exporter's __buffer__ returns, and whether
+    an IMMUTABLE request is granted: the request reaches the returned
+    memoryview, which forwards IMMUTABLE only if its export was granted it."""
+    return [
+        ("readonly-view-of-bytearray",
+         lambda data, flags: memoryview(data).toreadonly(), False),
+        ("memoryview-of-locked", lambda data, flags: memoryview(data), False),
+        ("readonly-memoryview-of-locked",
+         lambda data, flags: memoryview(data).toreadonly(), False),
+        ("view-writable-of-locked",
+         lambda data, flags: bf.view(data, writable=True).toreadonly(), False),
+        ("view-immutable-of-locked",
+         lambda data, flags: bf.view(data, immutable=True), True),
+        ("locked-buffer-with-the-flags",
+         lambda data, flags: data.__buffer__(flags), True),
+    ]
+
+
+def _python_exporter(returned):
+    class Exporter:
+        def __init__(self, data):
+            self.data = data
+            self.views = []
+
+        def __buffer__(self, flags):
+            mv = returned(self.data, flags)
+            self.views.append(mv)
+            return mv
+    return Exporter
+
+
+@pytest.mark.skipif(not HAS_PEP688, reason="PEP 688 hooks are 3.12+")
+@pytest.mark.parametrize("name,returned,granted", _returned_views(),
+                         ids=[c[0] for c in _returned_views()])
+def test_s5_registered_python_exporter_forwards_only_immutable_exports(
+        locked_type, name, returned, granted):
+    """§5: a registered Python exporter declares IMMUTABLE, but what it
+    grants is its memoryview's forwarding: a read-only view of mutable
+    memory is refused with the memoryview message, and the memory stays
+    writable; an immutable export is granted and keeps the memory frozen."""
+    tp = _python_exporter(returned)
+    data = (bytearray if name == "readonly-view-of-bytearray" else locked_type)(DATA)
+    obj = tp(data)
+    bf.register(tp, IMM)
+    try:
+        if granted:
+            with bf.view(obj, immutable=True) as v:
+                assert v.readonly and v.tobytes() == DATA
+                with pytest.raises(BufferError):
+                    data[0] = 0
+            assert bytes(data) == DATA
+        else:
+            with pytest.raises(BufferError) as info:
+                bf.view(obj, immutable=True)
+            assert str(info.value).startswith(MEMORYVIEW_MESSAGE), str(info.value)
+            with pytest.raises(BufferError):
+                bf.acquire(obj, IMMUTABLE)
+            data[0] = ord("H")                      # nothing froze it
+            assert bytes(data) == b"H" + DATA[1:]
+    finally:
+        bf.unregister(tp)
+        for mv in obj.views:
+            mv.release()
+    if isinstance(data, locked_type):
+        assert_fresh(data, bytes(data))
+
+
+@pytest.mark.skipif(not HAS_PEP688, reason="PEP 688 hooks are 3.12+")
+def test_s5_registered_python_exporter_never_grants_exclusive(locked_type):
+    """§5: a memoryview never re-exports EXCLUSIVE, so neither does a Python
+    exporter (whose buffer is its memoryview's), whatever it declares."""
+    tp = _python_exporter(lambda data, flags: data.__buffer__(flags))
+    data = locked_type(DATA)
+    obj = tp(data)
+    bf.register(tp, IMM | EXC)
+    try:
+        with pytest.raises(BufferError) as info:
+            bf.view(obj, exclusive=True)
+        assert str(info.value).startswith(
+            "memoryview does not support PyBUF_EXCLUSIVE"), str(info.value)
+    finally:
+        bf.unregister(tp)
+        for mv in obj.views:
+            mv.release()
+    assert_fresh(data, DATA)
