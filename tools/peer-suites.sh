@@ -15,20 +15,21 @@
 # numpy, Pillow, msgpack, cffi, pytest, hypothesis -- the versions resolved
 # for baseline are pinned for patched.  The suites, each under `timeout`
 # (PEER_TIMEOUT, default 900 s) and `nice -n 10`, junit XML per run:
-#   numpy    pytest --pyargs numpy._core.tests -m "not slow" (the wheel ships
+#   numpy    pytest --pyargs numpy._core -m "not slow" (as numpy.test(); the wheel ships
 #            its tests: multiarray, buffer protocol, memoryview, records...)
 #   Pillow   Tests/ from the sdist of the same version (wheels ship no
 #            tests), the buffer-heavy files: test_image.py, test_numpy.py,
 #            test_image_array.py, test_imagefile.py, test_image_frombytes.py
 #            and test_image_tobytes.py when present, test_file_png.py,
-#            test_file_tiff.py, test_imagepath.py, test_image_access.py
+#            test_file_tiff.py, test_imagepath.py, test_image_access.py,
+#            test_image_putdata.py, test_image_getdata.py
 #   msgpack  test/ from the sdist of the same version (all of it: seconds)
 #   cffi     c/test_c.py (the _cffi_backend's own tests: ffi.buffer,
 #            from_buffer on bytearray/array/memoryview) and
 #            testing/cffi1/test_ffi_obj.py from the sdist of the same
 #            version; the rest of testing/ compiles C extensions per test
 #            (minutes each, and about the compiler, not buffers): not run
-# sdists come from `pip download --no-binary :all: --no-deps PKG==VERSION`
+# sdists come from `pip download --no-deps --no-binary PKG PKG==VERSION`
 # into build/peer-suites/src/ and run against the installed wheel (pytest
 # from another directory, --import-mode=importlib for msgpack).
 #
@@ -85,7 +86,7 @@ sdist() {
     if [ ! -d "$dir" ]; then
         local dl="$SRC/dl-$pkg"
         rm -rf "$dl"; mkdir -p "$dl"
-        python3 -m pip download -q --disable-pip-version-check --no-binary :all: --no-deps \
+        "$VENVS/baseline/bin/python" -m pip download -q --disable-pip-version-check --no-deps --no-binary "$pkg" \
             -d "$dl" "$pkg==$ver" >&2 || return 1
         mkdir -p "$dir.tmp"
         tar -xzf "$dl"/*.tar.gz -C "$dir.tmp" --strip-components=1 && mv "$dir.tmp" "$dir"
@@ -113,13 +114,14 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
         make_venv "$name" || { status=2; continue; }
         say "$name: $(tr '\n' ' ' < "$OUT/pins.txt")"
         work="$OUT/$name/work"; mkdir -p "$work"
-        run_suite "$name" numpy "$work" --pyargs numpy._core.tests -m "not slow"
+        run_suite "$name" numpy "$work" --pyargs numpy._core -m "not slow"
 
         if d=$(sdist Pillow); then
             files=()
             for f in test_image.py test_numpy.py test_image_array.py test_imagefile.py \
                      test_image_frombytes.py test_image_tobytes.py test_file_png.py \
-                     test_file_tiff.py test_imagepath.py test_image_access.py; do
+                     test_file_tiff.py test_imagepath.py test_image_access.py \
+                     test_image_putdata.py test_image_getdata.py; do
                 [ -f "$d/Tests/$f" ] && files+=("Tests/$f")
             done
             run_suite "$name" Pillow "$d" "${files[@]}"
