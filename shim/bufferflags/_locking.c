@@ -1352,6 +1352,7 @@ load_bytearray_base(void)
 typedef struct {
     PyObject_HEAD
     Py_buffer master;
+    PyObject *view;     /* for a memoryview exporter: see export_forward() */
     int held;           /* master is acquired and not yet released */
     int readonly;       /* what re-exports report */
     int granted;        /* PyBUF_IMMUTABLE / PyBUF_EXCLUSIVE granted */
@@ -1365,8 +1366,46 @@ export_release_master(ExportObject *self)
 {
     if (self->held) {
         self->held = 0;
-        PyBuffer_Release(&self->master);
+        if (self->view != NULL) {
+            Py_CLEAR(self->view);
+        }
+        else {
+            PyBuffer_Release(&self->master);
+        }
     }
+}
+
+/* Acquire from a memoryview `mv` (a forward, §5) without holding an export
+ * of `mv` itself.  A memoryview that is exported cannot be cleared safely
+ * by the garbage collector (stock memory_clear() drops its managed buffer
+ * while the export is held, and the export's release then crashes), so an
+ * Export that held one could not let the collector see it, and a cycle
+ * through a forwarded view (obj.fwd = view(view(obj, immutable=True),
+ * immutable=True)) was never collected.  Instead, as CPython's own views of
+ * views do, the Export holds a private memoryview on mv's managed buffer,
+ * which keeps the underlying export alive however mv ends, and copies the
+ * layout a request with `flags` gets from it; the private memoryview is
+ * never exported, so the collector may clear it in any order.  The layout
+ * points into the private memoryview and the exporter's memory, which both
+ * live until the Export releases the private memoryview. */
+static int
+export_forward(ExportObject *self, PyObject *mv, int flags)
+{
+    Py_buffer layout;
+    PyObject *view = PyMemoryView_FromObject(mv);
+
+    if (view == NULL) {
+        return -1;
+    }
+    if (PyObject_GetBuffer(view, &layout, flags) < 0) {
+        Py_DECREF(view);
+        return -1;
+    }
+    self->master = layout;
+    self->master.obj = NULL;
+    PyBuffer_Release(&layout);
+    self->view = view;
+    return 0;
 }
 
 static int
@@ -1405,19 +1444,15 @@ export_releasebuffer(PyObject *op, Py_buffer *Py_UNUSED(view))
  * memoryview over the export (lb.view = view(lb)): the collector must see
  * that reference to find such a cycle.  Clearing the memoryview or its
  * managed buffer then releases the export, so Export needs no tp_clear.
- * A memoryview exporter (a forwarded view) is not visited: a memoryview
- * that the collector clears while it is still exported can crash when the
- * export is released afterwards (seen on 3.11 by the stress state machine);
- * CPython itself never lets a collectable object hold a memoryview's
- * export -- views of views share one managed buffer.  Such a cycle is
- * left uncollected instead. */
+ * A forward holds a private memoryview instead (export_forward()). */
 static int
 export_traverse(PyObject *op, visitproc visit, void *arg)
 {
     ExportObject *self = (ExportObject *)op;
     Py_VISIT(Py_TYPE(op));
-    if (self->held && !PyMemoryView_Check(self->master.obj)) {
+    if (self->held) {
         Py_VISIT(self->master.obj);
+        Py_VISIT(self->view);
     }
     return 0;
 }
@@ -1595,6 +1630,7 @@ acquire_view(PyObject *obj, int flags, int force_readonly)
 {
     ExportObject *export;
     PyObject *result;
+    int rc;
 
     if (_PyBufLock_CheckRequest(flags) < 0) {
         return NULL;
@@ -1603,16 +1639,21 @@ acquire_view(PyObject *obj, int flags, int force_readonly)
     if (export == NULL) {
         return NULL;
     }
+    export->view = NULL;
     export->held = 0;
     export->exports = 0;
     export->granted = requested_guarantee(flags);
-    if (PyObject_GetBuffer(obj, &export->master, flags) < 0) {
+    rc = PyMemoryView_Check(obj) ? export_forward(export, obj, flags)
+                                 : PyObject_GetBuffer(obj, &export->master, flags);
+    if (rc < 0) {
         Py_DECREF(export);
         return NULL;
     }
     export->held = 1;
     PyObject_GC_Track(export);
-    if (check_python_exporter(&export->master, flags) < 0) {
+    if (export->view == NULL
+        && check_python_exporter(&export->master, flags) < 0)
+    {
         Py_DECREF(export);
         return NULL;
     }

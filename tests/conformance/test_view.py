@@ -11,7 +11,7 @@ import bufferflags as bf
 
 from ._support import (EXCLUSIVE, IMMUTABLE, WRITABLE, assert_fresh,
                        count_of, mode_of, unsupported_message_prefix)
-from .conftest import DATA
+from .conftest import DATA, HAS_PEP688
 
 # kwargs -> (readonly, mode of a locked exporter while held)
 VIEW_KINDS = [
@@ -260,6 +260,77 @@ def test_release_on_gc_of_a_cycle_through_the_object(locked_type, name, hold, mo
     del obj
     gc.collect()
     assert gone() is None, "the object and its view were never collected"
+
+
+FORWARDS = [
+    ("view-of-view", lambda o: bf.view(bf.view(o, immutable=True), immutable=True)),
+    ("view-of-slice", lambda o: bf.view(bf.view(o, immutable=True)[2:], immutable=True)),
+    ("view-of-exclusive-read", lambda o: bf.view(bf.view(o, exclusive=True),
+                                                 immutable=True)),
+    ("three-deep", lambda o: bf.view(bf.view(bf.view(o, immutable=True),
+                                             immutable=True)[1:], immutable=True)),
+    ("acquire-of-view", lambda o: bf.acquire(bf.view(o, immutable=True), IMMUTABLE)),
+]
+FORWARD_IDS = [n for n, _ in FORWARDS]
+
+
+@pytest.mark.parametrize("name,forward", FORWARDS, ids=FORWARD_IDS)
+def test_release_on_gc_of_a_cycle_through_a_forwarded_view(locked_type, name,
+                                                           forward):
+    """The object keeps a forwarded view of itself (§5): the collector must
+    free both, and collecting never crashes, however often it runs."""
+    subclass = type("Holder", (locked_type,), {})
+    for _ in range(20):
+        obj = subclass(DATA)
+        obj.fwd = forward(obj)
+        gone = weakref.ref(obj)
+        del obj
+        gc.collect()
+        assert gone() is None, "the object and its forwarded view were never collected"
+
+
+@pytest.mark.parametrize("name,forward", FORWARDS, ids=FORWARD_IDS)
+def test_gc_of_a_forwarded_view_cycle_unlocks_the_object(locked, name, forward):
+    """A cycle holding a forwarded view of a locked object that is not in
+    the cycle: collecting it ends the export, and the object is fresh."""
+    for _ in range(20):
+        cycle = [forward(locked)]
+        cycle.append(cycle)
+        del cycle
+        gc.collect()
+        assert_fresh(locked, DATA)
+
+
+class _PythonHolder:
+    """A Python object that exports its locked data (3.12+) and keeps a
+    forwarded view of itself."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def __buffer__(self, flags):
+        return self.data.__buffer__(flags)
+
+
+@pytest.mark.skipif(not HAS_PEP688, reason="PEP 688 hooks are 3.12+")
+@pytest.mark.parametrize("name,forward", FORWARDS[:2], ids=FORWARD_IDS[:2])
+def test_release_on_gc_of_a_cycle_through_a_python_exporter(locked_type, name,
+                                                            forward):
+    bf.register(_PythonHolder, bf.IMMUTABLE)
+    try:
+        for _ in range(20):
+            data = locked_type(DATA)
+            holder = _PythonHolder(data)
+            holder.fwd = forward(holder)
+            gone = weakref.ref(holder)
+            with pytest.raises(BufferError):
+                data[0] = 0
+            del holder
+            gc.collect()
+            assert gone() is None, "the holder and its view were never collected"
+            assert_fresh(data, DATA)
+    finally:
+        bf.unregister(_PythonHolder)
 
 
 @pytest.mark.parametrize("name,hold,mode", HOLDERS, ids=HOLDER_IDS)
