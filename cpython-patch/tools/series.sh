@@ -54,6 +54,8 @@ apply_series() {
     GIT_AUTHOR_DATE=$GIT_COMMITTER_DATE git -C "$dir" commit -q \
         -m "CPython 3.13.5 (python3.13_3.13.5.orig.tar.xz)"
     git -C "$dir" tag pristine
+    # Running ./python from an out-of-tree build writes bytecode into Lib/.
+    echo '__pycache__/' >> "$dir/.git/info/exclude"
     # The committer date is left to git am (our fixed one), so the hashes
     # are reproducible too; only author and author date come from a patch.
     git -C "$dir" am -q --keep-cr --committer-date-is-author-date \
