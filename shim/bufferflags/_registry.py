@@ -28,7 +28,9 @@ if NATIVE:
 
     _declared: dict[type, BufferFlags] = {}
     _declared_bits: dict[type, int] = {}
-    _BUILTIN: frozenset[type] = frozenset()
+    # Declared by bytearray, which it exports as: a declaration of its own
+    # would replace bytearray's for every LockingBytearray, as on the shim.
+    _BUILTIN: frozenset[type] = frozenset({LockingBytearray})
 else:
     LockingBytearray = native.LockingBytearray
     # Exact types and what they honour; subclasses follow the inheritance
@@ -115,12 +117,31 @@ def _builtin_declaration_error(tp: type, action: str) -> TypeError:
     )
 
 
+def _flag_names(flags: int) -> str:
+    return "|".join(
+        f"PyBUF_{flag.name}" for flag in BufferFlags(_GUARANTEE_BITS) if flags & flag
+    ) or "no flags"
+
+
 def _check_declaration(tp: object, flags: int) -> BufferFlags:
     if not isinstance(tp, type):
         raise TypeError(f"register() needs a type, not {type(tp).__name__!r}")
-    if tp in _BUILTIN:
-        raise _builtin_declaration_error(tp, "register")
     flags = operator.index(flags)
+    if tp in _BUILTIN:
+        raise TypeError(
+            f"cannot register {tp.__name__!r} for {_flag_names(flags)}: "
+            "its supported flags are built in"
+        )
+    if tp.__flags__ & _IMMUTABLETYPE:
+        # A built-in or other immutable type (bytearray, array.array, mmap,
+        # int, io.BytesIO, ...) exports as its implementation does: only
+        # that implementation can promise a guarantee for it.  Natively its
+        # __buffer_flags__ cannot be set for the same reason.
+        raise TypeError(
+            f"cannot register {tp.__name__!r} for {_flag_names(flags)}: "
+            "it is an immutable type, whose buffers only its implementation "
+            "can vouch for"
+        )
     if flags & ~_GUARANTEE_BITS:
         raise ValueError(
             f"register() takes only IMMUTABLE and EXCLUSIVE, not {flags:#x}"
@@ -152,6 +173,8 @@ def unregister(tp: type) -> None:
     if not isinstance(tp, type):
         raise TypeError(f"unregister() needs a type, not {type(tp).__name__!r}")
     if NATIVE:
+        if tp in _BUILTIN:
+            raise _builtin_declaration_error(tp, "unregister")
         if "__buffer_flags__" not in tp.__dict__:
             raise KeyError(tp)
         if tp.__flags__ & _IMMUTABLETYPE:

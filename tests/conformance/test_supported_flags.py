@@ -452,3 +452,59 @@ def test_s5_registered_python_exporter_never_grants_exclusive(locked_type):
         for mv in obj.views:
             mv.release()
     assert_fresh(data, DATA)
+
+
+# ---- register() refuses types that cannot keep the promise --------------------
+def _unregistrable():
+    """Types whose buffers only their implementation can vouch for (built-in
+    or other immutable types), and the shim's own LockingBytearray (whose
+    declaration is built in): register() refuses them on both backends."""
+    return [
+        ("bytearray", bytearray), ("array.array", array.array),
+        ("mmap", mmap.mmap), ("int", int), ("io.BytesIO", io.BytesIO),
+        ("bytes", bytes), ("memoryview", memoryview), ("str", str),
+        ("LockingBytearray", bf.LockingBytearray),
+    ]
+
+
+@pytest.mark.parametrize("flags,names", [
+    (IMM, "PyBUF_IMMUTABLE"), (EXC, "PyBUF_EXCLUSIVE"),
+    (IMM | EXC, "PyBUF_IMMUTABLE|PyBUF_EXCLUSIVE"),
+], ids=["immutable", "exclusive", "both"])
+@pytest.mark.parametrize("name,tp", _unregistrable(),
+                         ids=[c[0] for c in _unregistrable()])
+def test_s5_register_refuses_types_that_cannot_keep_it(name, tp, flags, names):
+    """§5: register() of a type that cannot keep the promise is a TypeError
+    naming the type and the flags, and changes nothing."""
+    before = bf.supported_flags(tp)
+    with pytest.raises(TypeError) as info:
+        bf.register(tp, flags)
+    message = str(info.value)
+    assert repr(tp.__name__) in message and names in message, message
+    assert bf.supported_flags(tp) == before
+
+
+def test_s5_readonly_mmap_stays_unsupported(tmp_path):
+    """§7.5: a read-only mmap is never immutable: its file can change."""
+    path = tmp_path / "data"
+    path.write_bytes(DATA)
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        with pytest.raises(TypeError):
+            bf.register(mmap.mmap, IMM)
+        with pytest.raises(BufferError) as info:
+            bf.view(m, immutable=True)
+        assert str(info.value).startswith("mmap does not support PyBUF_IMMUTABLE")
+        path.write_bytes(DATA.upper())               # the file changes under it
+        assert m[:5] == DATA[:5].upper()
+
+
+def test_s5_locking_bytearray_keeps_both_flags():
+    """Natively LockingBytearray is a bytearray subclass: a refused
+    register() must not have replaced its declaration (EXCLUSIVE stays)."""
+    with pytest.raises(TypeError):
+        bf.register(bf.LockingBytearray, IMM)
+    with pytest.raises(TypeError):
+        bf.unregister(bf.LockingBytearray)
+    assert bf.supported_flags(bf.LockingBytearray) == LOCKED_FLAGS
+    with bf.view(bf.LockingBytearray(DATA), exclusive=True) as v:
+        assert v.tobytes() == DATA
