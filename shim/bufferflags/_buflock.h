@@ -54,14 +54,10 @@ typedef enum {
     BUFLOCK_EXCLUSIVE_WRITE,
 } _PyBufLock_Request;
 
-/* Flag bits a request may not carry, or 0.  Exactly PyBUF_READ or
- * PyBUF_WRITE is not a request at all. */
+/* Flag bits a request may not carry, or 0. */
 static inline int
 _PyBufLock_BadFlags(int flags)
 {
-    if (flags == 0x100 || flags == 0x200) {
-        return flags;
-    }
     return flags & ~BUFLOCK_KNOWN_FLAGS;
 }
 
@@ -245,6 +241,13 @@ _PyBufLock_RaiseConflict(PyObject *obj, _PyBufLock_Request request,
 static inline int
 _PyBufLock_CheckRequest(int flags)
 {
+    if (flags == 0x100 || flags == 0x200) {
+        /* Exactly PyBUF_READ or PyBUF_WRITE is not a request: a programming
+           error, reported as PyObject_GetBuffer() has since 3.13
+           (gh-114685). */
+        PyErr_BadInternalCall();
+        return -1;
+    }
     int bad = _PyBufLock_BadFlags(flags);
     if (bad) {
         PyErr_Format(PyExc_BufferError,

@@ -50,8 +50,6 @@ UNKNOWN = [
     (0x2, 0x2),                 # PEP 3118's withdrawn PyBUF_LOCK (§1)
     (0x2 | FULL_RO, 0x2),
     (0x4000 | EXCLUSIVE, 0x4000),
-    (READ, READ),               # exactly PyBUF_READ
-    (WRITE, WRITE),             # exactly PyBUF_WRITE
 ]
 NEGATIVE = [-1, -2, -0x80000000]
 

@@ -49,8 +49,6 @@ REFUSED = {
     "unknown bit 0x1000": (0x1000, "unknown buffer request flags 0x1000"),
     "old PyBUF_LOCK 0x2": (0x2, "unknown buffer request flags 0x2"),
     "negative": (-1, "unknown buffer request flags"),
-    "PyBUF_READ": (0x100, "unknown buffer request flags 0x100"),
-    "PyBUF_WRITE": (0x200, "unknown buffer request flags 0x200"),
     "IMMUTABLE|WRITABLE": (0x401, "PyBUF_IMMUTABLE and PyBUF_WRITABLE cannot be combined"),
     "IMMUTABLE|EXCLUSIVE|WRITABLE": (
         0xC01, "PyBUF_IMMUTABLE and PyBUF_WRITABLE cannot be combined"),
@@ -70,6 +68,18 @@ def test_bad_requests_raise_buffererror_and_leak_nothing(make, flags, message):
     if isinstance(obj, bytearray):
         obj.append(1)  # no export left behind: resizing works
         assert obj == bytearray(b"abcdef\x01")
+
+
+@pytest.mark.parametrize("flags", [0x100, 0x200], ids=["PyBUF_READ", "PyBUF_WRITE"])
+@pytest.mark.parametrize("make", EXPORTERS.values(), ids=EXPORTERS)
+def test_read_write_alone_stay_a_systemerror(make, flags):
+    # Exactly PyBUF_READ or PyBUF_WRITE: SystemError, as stock 3.13
+    # (gh-114685), not a BufferError; nothing is exported.
+    obj = make()
+    view = Py_buffer()
+    with pytest.raises(SystemError):
+        _get(obj, ctypes.byref(view), flags)
+    assert view.obj is None
 
 
 @pytest.mark.parametrize(
