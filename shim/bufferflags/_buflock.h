@@ -81,7 +81,7 @@ _PyBufLock_Classify(int flags)
     return (flags & PyBUF_WRITABLE) ? BUFLOCK_WRITABLE : BUFLOCK_PLAIN;
 }
 
-/* The table of semantics.md §3.1 and §3.2 as a pure function.  Returns 0
+/* The table of semantics.md sections 3.1 and 3.2 as a pure function.  Returns 0
  * and fills *new_word and *readonly when granted, -1 when refused. */
 static inline int
 _PyBufLock_Transition(Py_ssize_t word, _PyBufLock_Request request,
@@ -194,7 +194,7 @@ _PyBufLock_ShortName(PyObject *obj)
     return dot ? dot + 1 : name;
 }
 
-/* Raise the BufferError of semantics.md §6 for a refused request. */
+/* Raise the BufferError of semantics.md section 6 for a refused request. */
 static inline void
 _PyBufLock_RaiseConflict(PyObject *obj, _PyBufLock_Request request,
                          Py_ssize_t seen)
