@@ -10,7 +10,8 @@
 #   build/cpython/patched-ft:  the thread-relevant subset (if built):
 #                              test_buffer test_bytes test_memoryview
 #                              test_array test_inspect test_sys, and the
-#                              threaded bytearray test repeated
+#                              threaded tests (readers vs writers, two
+#                              writers, a double release) repeated
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,6 +58,9 @@ if [ "$RUN_FT" = 1 ]; then
             for i in $(seq 20); do
                 "$FT" -m unittest -q \
                     test.test_bytes.ByteArrayBufferFlagsTest.test_threads \
+                    test.test_bytes.ByteArrayBufferFlagsTest.test_concurrent_writers \
+                    test.test_array.ArrayBufferFlagsTest.test_concurrent_writers \
+                    test.test_memoryview.MemoryviewExportCountTest.test_concurrent_release \
                     2>&1 | tail -n 1 | grep -q '^OK' || return 1
             done
         }
