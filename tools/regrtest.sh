@@ -24,6 +24,9 @@
 #   excluded.  --timeout kills a hung test file
 #   (counted as failed); --rerun reruns failed files once, verbosely, so a
 #   flaky test shows as "re-run" and its traceback is in the log.
+#   Each process runs under `ulimit -v $REGRTEST_MEM_LIMIT_KB` (default
+#   8 GiB, 0 for none): a test that runs away fails with MemoryError instead
+#   of taking the shared machine's memory.
 #   Logs: build/regrtest/<name>/{log.txt,junit.xml,key,key-end,rc}.
 #   Then tools/regrtest_summary.py writes build/regrtest/summary.md.
 #
@@ -41,13 +44,14 @@ CPY="$ROOT/build/cpython"
 OUT="$ROOT/build/regrtest"
 JOBS=${JOBS:-2}
 TIMEOUT=${REGRTEST_TIMEOUT:-1200}
+MEM_LIMIT_KB=${REGRTEST_MEM_LIMIT_KB:-8388608}   # ulimit -v per process (8 GiB); 0: none
 ONLY=()
 SUMMARY_ONLY=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --only) ONLY+=("$2"); shift ;;
         --summary-only) SUMMARY_ONLY=1 ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
         *) echo "regrtest.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -66,11 +70,16 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
         dir="$OUT/$name"
         rm -rf "$dir"; mkdir -p "$dir"
         cp "$CPY/$name/.bufferflags-key" "$dir/key"
+        echo "$MEM_LIMIT_KB" > "$dir/mem-limit"
         t=$(date +%s)
         echo "== regrtest $name (key $(cut -c1-12 "$dir/key")): log $dir/log.txt"
         # Run from the log directory: tests that write into the cwd do it there.
+        # The address-space limit keeps a runaway test from taking the shared
+        # machine's memory (seen: test_asyncio.test_runners'
+        # test_asyncio_run_without_uncancel spinning under load past 8 GB).
         # shellcheck disable=SC2086
-        (cd "$dir" && nice -n 10 "$py" -m test -j"$JOBS" --timeout "$TIMEOUT" \
+        (cd "$dir" && { [ "$MEM_LIMIT_KB" = 0 ] || ulimit -v "$MEM_LIMIT_KB"; } \
+            && nice -n 10 "$py" -m test -j"$JOBS" --timeout "$TIMEOUT" \
             --rerun --junit-xml "$dir/junit.xml" ${REGRTEST_ARGS:-}) \
             >"$dir/log.txt" 2>&1
         rc=$?

@@ -122,6 +122,7 @@ def main():
             key_end=(d / "key-end").read_text().strip() if (d / "key-end").exists() else "?",
             rc=(d / "rc").read_text().strip() if (d / "rc").exists() else "(running)",
             seconds=(d / "seconds").read_text().strip() if (d / "seconds").exists() else "?",
+            mem=(d / "mem-limit").read_text().strip() if (d / "mem-limit").exists() else "none",
         )
     md = ["# make regrtest: CPython's whole test suite, baseline vs patched", ""]
     md.append("`python -m test -j2 --timeout 1200 --rerun --junit-xml ...` with regrtest's default "
@@ -138,6 +139,7 @@ def main():
     row("interpreter key (.bufferflags-key)", lambda r: f"`{r['key'][:16]}`")
     row("key at the end of the run", lambda r: "same" if r["key_end"] == r["key"]
         else f"**changed** to `{r['key_end'][:16]}` (rebuilt during the run)")
+    row("ulimit -v (KiB)", lambda r: r["mem"])
     row("exit status / seconds", lambda r: f"{r['rc']} / {r['seconds']}")
     row("result", lambda r: r["res"]["result"] or "(incomplete log)")
     row("test files selected", lambda r: r["res"]["files"].get("selected", "?"))
