@@ -87,7 +87,7 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
         echo "$(( $(date +%s) - t ))" > "$dir/seconds"
         cp "$CPY/$name/.bufferflags-key" "$dir/key-end" 2>/dev/null || true
         echo "== regrtest $name: exit $rc in $(( $(date +%s) - t )) s"
-        grep -E '^(Total tests|Total test files|Result):' "$dir/log.txt" || true
+        grep -E '^(Total tests|Total test files|Result):' "$dir/log.txt" | tail -n 3
     done
 fi
 
