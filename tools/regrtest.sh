@@ -58,6 +58,12 @@ while [ $# -gt 0 ]; do
 done
 [ ${#ONLY[@]} -eq 0 ] && ONLY=(baseline patched)
 
+# A background job (make regrtest &, nohup, CI runners) inherits SIGINT
+# ignored, and Python then never raises KeyboardInterrupt: a dozen tests of
+# test_signal, test_threading, test_multiprocessing_* fail.  Restore the
+# default disposition, then exec the interpreter with the real arguments.
+SIGINT_DFL='import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.executable, [sys.executable] + sys.argv[1:])'
+
 mkdir -p "$OUT"
 status=0
 if [ "$SUMMARY_ONLY" = 0 ]; then
@@ -79,7 +85,7 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
         # test_asyncio_run_without_uncancel spinning under load past 8 GB).
         # shellcheck disable=SC2086
         (cd "$dir" && { [ "$MEM_LIMIT_KB" = 0 ] || ulimit -v "$MEM_LIMIT_KB"; } \
-            && nice -n 10 "$py" -m test -j"$JOBS" --timeout "$TIMEOUT" \
+            && nice -n 10 "$py" -c "$SIGINT_DFL" -m test -j"$JOBS" --timeout "$TIMEOUT" \
             --rerun --junit-xml "$dir/junit.xml" ${REGRTEST_ARGS:-}) \
             >"$dir/log.txt" 2>&1
         rc=$?
