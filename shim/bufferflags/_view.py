@@ -176,5 +176,24 @@ if not NATIVE:
 
 
 def _view_of_copy(obj: object, flags: int) -> memoryview:
-    private = LockingBytearray(obj) if flags & _EXCLUSIVE else bytes(obj)
-    return _acquire(private, flags, True)
+    """A view of a private copy of obj's buffer, exactly: the same bytes (in
+    C order), format, itemsize and shape.  Not bytes(obj), which for an int
+    or an object with __bytes__ is not the buffer, and which flattens the
+    layout.  A format that memoryview.cast() cannot express is refused
+    rather than flattened."""
+    with memoryview(obj) as source:
+        contents = source.tobytes()
+        layout = (source.format, source.shape)
+    private = LockingBytearray(contents) if flags & _EXCLUSIVE else contents
+    flat = _acquire(private, flags, True)
+    if layout == ("B", (len(contents),)):
+        return flat
+    try:
+        return flat.cast(*layout)
+    except (TypeError, ValueError):
+        _raise_without_cycle(BufferError(
+            f"view(): fallback='copy' cannot keep the layout of "
+            f"{type(obj).__name__} (format {layout[0]!r}, shape {layout[1]})"
+        ))
+    finally:
+        flat.release()

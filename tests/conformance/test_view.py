@@ -1,7 +1,9 @@
 """bufferflags.view() (issue 2 §2) and every release path (§3: release is
 count - 1, exact; §6: use of a released view is a ValueError)."""
+import array
 import gc
 import hashlib
+import mmap
 import struct
 import weakref
 
@@ -197,6 +199,63 @@ def test_view_fallback_copy_conflict_still_raises(locked, kwargs):
 def test_view_fallback_copy_bytes():
     with bf.view(b"abc", immutable=True, fallback="copy") as v:
         assert v.readonly and v.tobytes() == b"abc"
+
+
+class _MmapWithBytes(mmap.mmap):
+    """An unsupported exporter whose __bytes__ is not its buffer."""
+
+    def __bytes__(self):
+        return b"not the buffer"
+
+
+class _IntLikeExporter(int):
+    """An int (bytes() of it is that many zero bytes) that exports a buffer
+    through a Python-level __buffer__ (3.12+)."""
+
+    def __buffer__(self, flags):
+        return memoryview(b"the buffer")
+
+
+def _mmap_with_bytes(data):
+    m = _MmapWithBytes(-1, len(data))
+    m.write(data)
+    return m
+
+
+def _copy_sources():
+    sources = [
+        ("array-d", lambda: array.array("d", [1.5, -2.25, 1e300])),
+        ("array-i", lambda: array.array("i", [1, -2, 3, 2**31 - 1])),
+        ("memoryview-3d", lambda: memoryview(bytearray(range(24))).cast("B", (2, 3, 4))),
+        ("memoryview-2d-int", lambda: memoryview(bytearray(range(24))).cast("i", (2, 3))),
+        ("memoryview-0d", lambda: memoryview(bytearray(8)).cast("d", ())),
+        ("mmap-with-__bytes__", lambda: _mmap_with_bytes(DATA)),
+    ]
+    if HAS_PEP688:
+        sources.append(("int-like-exporter", lambda: _IntLikeExporter(3)))
+    return sources
+
+
+@pytest.mark.parametrize("kwargs", [{"immutable": True}, {"exclusive": True}],
+                         ids=["immutable", "exclusive"])
+@pytest.mark.parametrize("name,make", _copy_sources(),
+                         ids=[n for n, _ in _copy_sources()])
+def test_view_fallback_copy_is_the_buffer_exactly(name, make, kwargs):
+    """fallback='copy' copies the buffer, not bytes(obj): the same bytes,
+    format, itemsize and shape, and the copy still forwards IMMUTABLE."""
+    obj = make()
+    with memoryview(obj) as source:
+        expected = (source.tobytes(), source.format, source.itemsize,
+                    source.shape, source.tolist())
+    v = bf.view(obj, fallback="copy", **kwargs)
+    try:
+        assert (v.tobytes(), v.format, v.itemsize, v.shape, v.tolist()) == expected
+        assert v.readonly is True and v.nbytes == len(expected[0])
+        assert bf.IMMUTABLE in bf.supported_flags(v)
+        with bf.view(v, immutable=True) as again:
+            assert again.tobytes() == expected[0] and again.format == expected[1]
+    finally:
+        v.release()
 
 
 # ---- release paths ------------------------------------------------------------
@@ -413,3 +472,14 @@ def test_view_flags_are_keyword_only(locked):
     with pytest.raises(TypeError):
         bf.view(locked, True)
     assert_fresh(locked, DATA)
+
+
+def test_view_fallback_copy_refuses_a_layout_it_cannot_keep():
+    """A format memoryview.cast() cannot express (ctypes' '<d') is refused
+    with BufferError naming it, never flattened to bytes."""
+    ctypes = pytest.importorskip("ctypes")
+    obj = (ctypes.c_double * 2)(1.5, 2.5)
+    fmt = memoryview(obj).format
+    with pytest.raises(BufferError) as info:
+        bf.view(obj, immutable=True, fallback="copy")
+    assert repr(fmt) in str(info.value), str(info.value)
