@@ -11,7 +11,8 @@
 #
 # Interpreter: build/cpython/patched-tsan (cpython-patch/build.sh --only
 # patched-tsan: clang, --disable-gil --with-thread-sanitizer).  Runs, each
-# with TSAN_OPTIONS writing reports to build/tsan/reports/<run>.<pid>:
+# with TSAN_OPTIONS writing reports to build/tsan/reports/<run>-<round>.<pid>,
+# TSAN_ROUNDS times (default 3: which interleavings happen varies):
 #   pytest   PYTHONPATH=shim python -m pytest tests/conformance/test_threads.py
 #            tests/stress/test_threads_stress.py tests/stress/test_atomicity.py
 #   regrtest python -m test test_bytes test_array test_memoryview (whole
@@ -48,7 +49,7 @@ SUMMARY_ONLY=0
 case "${1:-}" in
     --summary-only) SUMMARY_ONLY=1 ;;
     "") ;;
-    -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,40p' "$0"; exit 0 ;;
     *) echo "tsan.sh: unknown argument $1" >&2; exit 2 ;;
 esac
 
@@ -87,11 +88,15 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
         tail -n 3 "$OUT/$label.log"
         [ "$rc" = 0 ] || status=1
     }
-    run pytest env PYTHONPATH="$ROOT/shim" "$PY" -m pytest -p no:cacheprovider -q \
-        "$ROOT/tests/conformance/test_threads.py" \
-        "$ROOT/tests/stress/test_threads_stress.py" \
-        "$ROOT/tests/stress/test_atomicity.py"
-    run regrtest "$PY" -m test -v test_bytes test_array test_memoryview
+    # Interleavings differ from run to run (one round found 0 reports, the
+    # next 4): TSAN_ROUNDS rounds of both runs.
+    for round in $(seq "${TSAN_ROUNDS:-3}"); do
+        run "pytest-$round" env PYTHONPATH="$ROOT/shim" "$PY" -m pytest -p no:cacheprovider -q \
+            "$ROOT/tests/conformance/test_threads.py" \
+            "$ROOT/tests/stress/test_threads_stress.py" \
+            "$ROOT/tests/stress/test_atomicity.py"
+        run "regrtest-$round" "$PY" -m test -v test_bytes test_array test_memoryview
+    done
     # positive control: a race ThreadSanitizer must see (plain bytearray
     # writes from two threads, no export: unsynchronised on stock 3.13 too);
     # counted apart, it shows that a run with no report means something

@@ -65,8 +65,9 @@ def parse_reports(path):
                 if line.strip():
                     section = line.strip()
         summary = re.search(r"^SUMMARY: ThreadSanitizer: (.*)$", block, re.M)
-        yield dict(kind=kind, stacks=stacks, text=block.strip(),
-                   summary=summary.group(1) if summary else kind)
+        summary = summary.group(1) if summary else kind
+        summary = re.sub(r" \(BuildId: \w+\)", "", re.sub(r"/\S*/src/[\w-]+/", "", summary))
+        yield dict(kind=kind, stacks=stacks, text=block.strip(), summary=summary)
 
 
 def main():
@@ -137,7 +138,9 @@ def main():
             md.append("None.")
         for k in sorted(keys, key=lambda k: -counts[k]):
             g = groups[k]
-            md.append(f"- **{k[0]}** ×{counts[k]} — `{g['report']['summary']}` (first in `reports/{g['first']}`)")
+            where = next((f"{fr[0]} ({fr[1]}:{fr[2]})" for s in g["access"][:1] for fr in s
+                          if fr[1].endswith((".c", ".h"))), g["report"]["summary"])
+            md.append(f"- **{k[0]}** ×{counts[k]} in `{where}` (first in `reports/{g['first']}`)")
             for i, s in enumerate(g["access"][:2]):
                 md.append(f"  - stack {i + 1}: " + " ← ".join(f"`{fr[0]}` ({fr[1]}:{fr[2]})" for fr in s[:5]))
             if g["ours"]:
