@@ -6,6 +6,7 @@ elsewhere the cffi-built extension emulates them.
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 from types import SimpleNamespace
 
@@ -14,7 +15,33 @@ __all__ = ["NATIVE", "native"]
 NATIVE: bool = hasattr(getattr(inspect, "BufferFlags", None), "IMMUTABLE")
 
 
+def _in_main_interpreter() -> bool:
+    for name in ("_interpreters", "_xxsubinterpreters"):  # 3.13, 3.11/3.12
+        try:
+            interpreters = importlib.import_module(name)
+        except ImportError:
+            continue
+        current, main = interpreters.get_current(), interpreters.get_main()
+        if isinstance(current, tuple):  # 3.13: (id, whence)
+            current, main = current[0], main[0]
+        return current == main
+    return True
+
+
 def _load_extension() -> SimpleNamespace:
+    # The extension is a single-phase module (cffi builds no other): its
+    # types, registry and view() wiring exist once per process, made in the
+    # main interpreter, whose objects another interpreter must not use or
+    # replace.  CPython refuses the import in an isolated subinterpreter;
+    # refuse it in a legacy one too, before the extension is touched (its
+    # init runs under PyGILState_Ensure(), which would put it in the main
+    # interpreter's thread state).
+    if not _in_main_interpreter():
+        raise ImportError(
+            "bufferflags: the shim cannot be imported in a subinterpreter: "
+            "its C extension keeps one set of types and one registry per "
+            "process, owned by the main interpreter"
+        )
     from bufferflags._native import lib
 
     namespace: dict = {}

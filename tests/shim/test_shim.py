@@ -254,3 +254,67 @@ def test_s7_1_stock_code_reads_ob_bytes_directly(read):
 def _assign_into(dest, src):
     dest[:] = src
     return dest
+
+
+# ---- subinterpreters ---------------------------------------------------------------
+_SUBINTERPRETER_SCRIPT = r'''
+import gc
+import bufferflags as bf
+try:
+    import _interpreters as interpreters
+except ImportError:
+    import _xxsubinterpreters as interpreters
+
+def create(legacy):
+    if interpreters.__name__ == "_interpreters":          # 3.13
+        return interpreters.create("legacy" if legacy else "isolated")
+    try:
+        return interpreters.create(isolated=not legacy)   # 3.12
+    except TypeError:
+        return interpreters.create()                      # 3.11: shared GIL
+
+lb = bf.LockingBytearray(b"main data")
+held = bf.view(lb, immutable=True)
+for legacy in (True, False):
+    interp = create(legacy)
+    try:
+        result = interpreters.run_string(
+            interp, "import bufferflags\nbufferflags.register(type('T', (), {}), 1024)")
+    except Exception as e:                                 # 3.11/3.12
+        result = e
+    print("sub", legacy, repr(result))
+    interpreters.destroy(interp)
+    gc.collect()
+try:
+    lb.append(1)
+except BufferError as e:
+    print("main refused", e)
+held.release()
+with bf.view(lb, exclusive=True, writable=True) as v:
+    v[0] = ord("M")
+print("main", bytes(lb), int(bf.supported_flags(bf.LockingBytearray)))
+print("fast path", bf.view(bf.LockingBytearray(b"x"), immutable=True).tobytes())
+'''
+
+
+def test_subinterpreter_import_refused_main_unaffected():
+    """The shim's C extension (single-phase init: cffi builds no other)
+    keeps one set of types, registry and view() wiring per process, made in
+    the main interpreter.  Importing the package in a subinterpreter is
+    refused with ImportError (natively: CPython's own refusal of
+    single-phase modules in isolated interpreters; here also in legacy
+    ones), and the main interpreter's view() and LockingBytearray keep
+    working, before and after the subinterpreter is destroyed."""
+    import subprocess
+    out = subprocess.run([sys.executable, "-c", _SUBINTERPRETER_SCRIPT],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    subs = [line for line in lines if line.startswith("sub ")]
+    assert len(subs) == 2, out.stdout
+    for line in subs:
+        assert "ImportError" in line and "subinterpreter" in line, line
+    assert ("main refused LockingBytearray: cannot modify while 1 immutable "
+            "export is held") in lines, out.stdout
+    assert "main b'Main data' %d" % (IMMUTABLE | EXCLUSIVE) in lines, out.stdout
+    assert "fast path b'x'" in lines, out.stdout
