@@ -52,6 +52,7 @@ import itertools
 import operator
 import sys
 
+import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant,
                                  precondition, rule)
@@ -623,3 +624,53 @@ class CallbackMachine(RuleBasedStateMachine):
 
 
 Test_CallbackMachine = CallbackMachine.TestCase
+
+
+# ---- the discrepancies the machine found, as fixed reproducers ------------------------
+shim_only = pytest.mark.skipif(BACKEND.native, reason="found on the shim")
+
+
+@shim_only
+@pytest.mark.xfail(strict=True, reason="shim: decode() through a Python codec holds a "
+                   "plain export (SHARED) instead of an own read (§3.1: FREE with a read "
+                   "in progress grants IMMUTABLE)")
+def test_decode_codec_sees_an_own_read():
+    obj = BACKEND.locked_types[0](b"abc")
+    held = []
+
+    def decode(data, errors="strict"):
+        held.append(bf.view(obj, immutable=True))     # §3.1 READING: granted
+        return bytes(data).decode("latin-1"), len(data)
+
+    def search(name):
+        if name == "bufferflags_model_own_read":
+            return codecs.CodecInfo(codecs.latin_1_encode, decode, name=name)
+        return None
+    codecs.register(search)
+    try:
+        assert obj.decode("bufferflags_model_own_read") == "abc"
+        assert len(held) == 1
+    finally:
+        codecs.unregister(search)
+        for v in held:
+            v.release()
+
+
+@shim_only
+@pytest.mark.skipif(not HAS_PEP688, reason="Python-level __buffer__ is 3.12+")
+@pytest.mark.xfail(strict=True, reason="shim: extend(exporter) refuses before calling "
+                   "the operand's __buffer__ when the object cannot be resized (§3.2 "
+                   "arguments first names the argument of extend)")
+def test_extend_buffer_converted_first():
+    obj = BACKEND.locked_types[0](b"abc")
+    v = bf.view(obj, immutable=True)
+
+    class Operand:
+        def __buffer__(self, flags):
+            v.release()                 # the blocking export ends first
+            return memoryview(b"!!")
+    try:
+        obj.extend(Operand())
+    finally:
+        v.release()
+    assert bytes(obj) == b"abc!!"
