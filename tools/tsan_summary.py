@@ -80,7 +80,9 @@ def main():
     for f in sorted((out / "reports").glob("*")):
         run = f.name.split(".")[0]
         if run == "control":
-            control += sum(1 for _ in parse_reports(f))
+            n = sum(1 for _ in parse_reports(f))
+            control += n
+            per_run[run] += n
             continue
         for r in parse_reports(f):
             # the access stacks (not "Thread T1 created by", not "Location is")
