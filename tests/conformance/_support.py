@@ -7,8 +7,6 @@ Nothing here knows which backend runs: the same helpers serve the shim
 """
 import re
 
-import pytest
-
 import bufferflags as bf
 
 # ---- raw PyBUF_* request flags (§1) --------------------------------------
@@ -262,11 +260,3 @@ def while_reading(obj, callback):
 
     return type(obj)(b"%s%s") % (Probe(), obj)
 
-
-#: Natively `%` checks a bytearray argument when its read starts instead of
-#: holding the read while it formats the others (§7.1), so while_reading()
-#: sees no read in progress there; join() used to be the probe, and now runs
-#: its iterable before it reads (§3.2).
-READS_IN_PROGRESS_NATIVE_XFAIL = pytest.mark.xfail(
-    bf.NATIVE, strict=True,
-    reason="native: no own read holds its state while Python code runs")

@@ -6,7 +6,7 @@ import pytest
 
 import bufferflags as bf
 
-from ._support import (READS_IN_PROGRESS_NATIVE_XFAIL, ACTION, EXCLUSIVE, FULL_RO, IMMUTABLE, KINDS,
+from ._support import (ACTION, EXCLUSIVE, FULL_RO, IMMUTABLE, KINDS,
                        RAW_REQUESTS, REFUSED, REQUESTS, RO, SIMPLE, TABLE_3_1,
                        TABLE_3_1_READING, WRITABLE, assert_fresh,
                        conflict_message, count_of, hexflags, mode_of,
@@ -81,7 +81,6 @@ def test_s3_1_held_rows(locked, state, how, hold, kind, flags):
     assert_fresh(locked, DATA)
 
 
-@READS_IN_PROGRESS_NATIVE_XFAIL
 @pytest.mark.parametrize("kind", KINDS)
 def test_s3_1_free_with_reads_in_progress(locked, kind):
     """§3.1 last paragraph: in FREE mode with in-progress own reads only, the

@@ -6,7 +6,7 @@ import bufferflags as bf
 
 from ._support import (CONTRADICTORY_MESSAGE, EXCLUSIVE, IMMUTABLE,
                        MEMORYVIEW_MESSAGE, RESIZE_SHARED_MESSAGE, WRITABLE,
-                       READS_IN_PROGRESS_NATIVE_XFAIL, assert_fresh,
+                       assert_fresh,
                        while_reading)
 from .conftest import DATA
 
@@ -75,7 +75,6 @@ def test_s6_conflict_messages(locked, scenario, template):
     assert_fresh(locked, DATA)
 
 
-@READS_IN_PROGRESS_NATIVE_XFAIL
 def test_s6_read_in_progress_message(locked):
     """§6: '<type>: cannot export PyBUF_EXCLUSIVE while 1 read is in progress'."""
     seen = []
