@@ -6,6 +6,7 @@ missing or did not finish.
 
 usage: peer_summary.py OUT_DIR PKG...
 """
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -18,7 +19,10 @@ def read(xml):
     r = dict(passed=0, failed=0, errors=0, skipped=0, failing={})
     root = ET.parse(xml).getroot()
     for case in root.iter("testcase"):
-        tid = f"{case.get('classname', '')}::{case.get('name', '')}"
+        # the classname holds the venv's path (build.peer.<name>.lib...):
+        # keep what follows site-packages, so both interpreters agree
+        cls = re.sub(r"^.*?\.site-packages\.", "", case.get("classname", ""))
+        tid = f"{cls}::{case.get('name', '')}"
         f, e = case.find("failure"), case.find("error")
         if f is not None or e is not None:
             el = f if f is not None else e
@@ -46,10 +50,12 @@ def main():
         kend = ke.read_text().strip() if ke.exists() else "?"
         md.append(f"- {n}: key `{key[:16]}`" + ("" if kend == key else f" (**changed** during the run to `{kend[:16]}`)"))
     md.append("")
+    md.append("(skipped includes xfailed; errors are setup/teardown errors)")
+    md.append("")
     md.append("| package | interpreter | passed | failed | errors | skipped | exit | seconds |")
     md.append("|---|---|---|---|---|---|---|---|")
     status = 0
-    only = {}
+    only, both = {}, {}
     for pkg in pkgs:
         res = {}
         for n in NAMES:
@@ -74,6 +80,8 @@ def main():
             only[pkg] = [(t, res["patched"]["failing"][t]) for t in only[pkg]]
             fixed = sorted(set(res["baseline"]["failing"]) - set(res["patched"]["failing"]))
             only[pkg + " (only on baseline)"] = [(t, res["baseline"]["failing"][t]) for t in fixed]
+            both[pkg] = sorted(set(res["baseline"]["failing"]) & set(res["patched"]["failing"]))
+            both[pkg] = [(t, res["patched"]["failing"][t]) for t in both[pkg]]
     md.append("")
     md.append("## Failing only on patched")
     md.append("")
@@ -85,6 +93,11 @@ def main():
         md.append(f"- {pkg}: " + ("none" if not tests else f"{len(tests)}"))
         for t, msg in tests[:50]:
             md.append(f"  - `{t}`: {msg}")
+    md.append("")
+    md.append("## Failing on both (informational)")
+    md.append("")
+    for pkg, tests in both.items():
+        md.append(f"- {pkg}: " + ("none" if not tests else f"{len(tests)}, e.g. `{tests[0][0]}`: {tests[0][1][:120]}"))
     md.append("")
     md.append("## Failing only on baseline (informational)")
     md.append("")
