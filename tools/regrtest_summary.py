@@ -77,12 +77,11 @@ def parse_junit(path):
     return out
 
 
-def test_file(test_id):
-    # "test.test_bytes.ByteArrayTest.test_x" -> "test_bytes"; packages too
-    parts = test_id.split(".")
-    if parts and parts[0] == "test" and len(parts) > 1:
-        return parts[1]
-    return parts[0]
+def belongs(test_id, test):
+    """Is junit case test_id ("test.test_bytes.ByteArrayTest.test_x",
+    "test.test_inspect.test_inspect.TestX.test_y") in regrtest's test
+    ("test_bytes", "test.test_inspect.test_inspect")?"""
+    return test_id.startswith(test + ".") or test_id.startswith("test." + test + ".")
 
 
 def essence(msg, tb, width=300):
@@ -167,7 +166,7 @@ def main():
         # within files failing on both: test cases failing only on patched
         bcases = set(b["junit"])
         both_cases = sorted(t for t in p["junit"]
-                            if test_file(t) in (pfail & bfail) and t not in bcases)
+                            if any(belongs(t, f) for f in pfail & bfail) and t not in bcases)
         bad = []
         md.append("## Failing only on patched")
         md.append("")
@@ -178,14 +177,14 @@ def main():
             if not allowed:
                 bad.append(t)
             md.append(f"- **{t}**" + (f" (allowlisted: {allow[t]})" if allowed else ""))
-            cases = {k: v for k, v in p["junit"].items() if test_file(k) == t}
+            cases = {k: v for k, v in p["junit"].items() if belongs(k, t)}
             for k, (kind, msg, tb) in sorted(cases.items()):
                 md.append(f"  - `{k}` {kind}: {essence(msg, tb)}")
             if not cases:
                 for l in log_lines_for(p["lines"], t):
                     md.append(f"  - log: `{l}`")
         for k in both_cases:
-            allowed = k in allow or test_file(k) in allow
+            allowed = k in allow or any(belongs(k, a) for a in allow)
             if not allowed:
                 bad.append(k)
             kind, msg, tb = p["junit"][k]
@@ -202,11 +201,21 @@ def main():
         md.append("")
         md.append("## Other differences (informational)")
         md.append("")
-        for label, key in (("env changed", "env_changed"), ("re-run (flaky: failed, passed on rerun)", "rerun"),
-                           ("skipped", "skipped"), ("run no tests", "run_no_tests")):
+        for label, key in (("env changed", "env_changed"), ("skipped", "skipped"),
+                           ("run no tests", "run_no_tests")):
             bs, ps = set(b["res"][key]), set(p["res"][key])
             md.append(f"- {label}: only patched: {', '.join(sorted(ps - bs)) or '-'}; "
                       f"only baseline: {', '.join(sorted(bs - ps)) or '-'}")
+        # flaky: failed in the main run, passed when re-run (not counted as failures)
+        bflaky = set(b["res"]["rerun"]) - bfail
+        pflaky = set(p["res"]["rerun"]) - pfail
+        md.append(f"- flaky (failed, then passed on rerun) only on baseline: "
+                  f"{', '.join(sorted(bflaky - pflaky)) or '-'}")
+        md.append(f"- flaky only on patched: {', '.join(sorted(pflaky - bflaky)) or '-'}")
+        for t in sorted(pflaky - bflaky):
+            for k, (kind, msg, tb) in sorted(p["junit"].items()):
+                if belongs(k, t):
+                    md.append(f"  - first run: `{k}` {kind}: {essence(msg, tb)}")
         md.append("")
         md.append(f"Allowlist: `tools/regrtest-allowlist.txt` ({len(allow)} entries).")
         md.append("")
@@ -214,6 +223,8 @@ def main():
                   + (f": {', '.join(bad)}" if bad else "") + ".")
         if bad:
             status = 1
+    if (out / "notes.md").exists():  # remarks written by hand about this run
+        md += ["", "## Notes on this run", "", (out / "notes.md").read_text().strip()]
     (out / "summary.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     return status
