@@ -241,13 +241,10 @@ _PyBufLock_RaiseConflict(PyObject *obj, _PyBufLock_Request request,
 static inline int
 _PyBufLock_CheckRequest(int flags)
 {
-    if (flags == 0x100 || flags == 0x200) {
-        /* Exactly PyBUF_READ or PyBUF_WRITE is not a request: a programming
-           error, reported as PyObject_GetBuffer() has since 3.13
-           (gh-114685). */
-        PyErr_BadInternalCall();
-        return -1;
-    }
+    /* Exactly PyBUF_READ or PyBUF_WRITE is left to the caller and the
+       exporter, as before these flags (PyObject_GetBuffer() raises
+       SystemError for it since 3.13, gh-114685; __buffer__() passes it
+       on). */
     int bad = _PyBufLock_BadFlags(flags);
     if (bad) {
         PyErr_Format(PyExc_BufferError,

@@ -346,29 +346,29 @@ converted_char(PyObject *fill)
     return copy;
 }
 
-/* hex()'s separator.  Stock CPython takes its len() (a str or bytes
- * subclass may define __len__) while it reads the object: here __len__
- * runs first, and the one character it vouches for is passed on as an
- * exact str or bytes.  The errors are stock's. */
+/* hex()'s separator, as an exact str or bytes.  Natively (patch 0001, a
+ * stock use-after-free fix) the length of a str or bytes separator is its
+ * real length, never a subclass's __len__, which could free the memory
+ * being read; the shim does the same, so that __len__ never runs.  Any
+ * other separator is measured with len(), first, for stock's errors. */
 static PyObject *
 converted_sep(PyObject *sep)
 {
-    Py_ssize_t length;
-
     if (PyUnicode_CheckExact(sep) || PyBytes_CheckExact(sep)) {
         return Py_NewRef(sep);
     }
-    length = PyObject_Length(sep);
+    if (PyUnicode_Check(sep)) {
+        return PyUnicode_FromObject(sep);
+    }
+    if (PyBytes_Check(sep)) {
+        return PyBytes_FromStringAndSize(PyBytes_AS_STRING(sep),
+                                         PyBytes_GET_SIZE(sep));
+    }
+    Py_ssize_t length = PyObject_Length(sep);
     if (length < 0) {
         return NULL;
     }
-    if (length == 1 && PyUnicode_Check(sep) && PyUnicode_GET_LENGTH(sep) > 0) {
-        return PyUnicode_Substring(sep, 0, 1);
-    }
-    if (length == 1 && PyBytes_Check(sep) && PyBytes_GET_SIZE(sep) > 0) {
-        return PyBytes_FromStringAndSize(PyBytes_AS_STRING(sep), 1);
-    }
-    if (length != 1 || PyUnicode_Check(sep) || PyBytes_Check(sep)) {
+    if (length != 1) {
         PyErr_SetString(PyExc_ValueError, "sep must be length 1.");
     }
     else {
@@ -904,13 +904,15 @@ lba_sq_inplace_concat(PyObject *self, PyObject *other)
         guard_exit(self);
         return result;
     }
-    if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
-        return NULL;
-    }
+    /* No refusal before other's __buffer__ has run (§3.2). */
     if (EXACT_BYTES(other)) {
         items = Py_NewRef(other);
     }
     else if ((items = PyBytes_FromObject(other)) == NULL) {
+        return NULL;
+    }
+    if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
+        Py_DECREF(items);       /* refused in IMMUTABLE and EXCLUSIVE mode */
         return NULL;
     }
     if (Py_SIZE(items) == 0) {
@@ -950,39 +952,6 @@ lba_sq_inplace_repeat(PyObject *self, Py_ssize_t n)
  * codec, __index__, __buffer__) run first, into a new bytearray, so that an
  * export granted from inside them sees the old contents; then the contents
  * change in one resize, or not at all. */
-static int
-lba_tp_init(PyObject *self, PyObject *args, PyObject *kwds)
-{
-    PyObject *contents;
-    Py_ssize_t size, seen;
-    int rc = 0;
-
-    if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
-        return -1;
-    }
-    contents = PyObject_Call((PyObject *)&PyByteArray_Type, args, kwds);
-    if (contents == NULL) {
-        return -1;
-    }
-    size = PyByteArray_GET_SIZE(contents);
-    if (size == 0 && Py_SIZE(self) == 0) {
-        /* not a resize: allowed while exported */
-    }
-    else if (_PyBufLock_BeginResize(LOCK_WORD(self), &seen) < 0) {
-        raise_resize_refused(self, seen);
-        rc = -1;
-    }
-    else {
-        rc = PyByteArray_Resize(self, size);
-        if (rc == 0 && size > 0) {
-            memcpy(PyByteArray_AS_STRING(self),
-                   PyByteArray_AS_STRING(contents), size);
-        }
-        _PyBufLock_EndResize(LOCK_WORD(self));
-    }
-    Py_DECREF(contents);
-    return rc;
-}
 
 /* Iteration goes through sq_item, so every step is checked (§3.2). */
 static PyObject *
@@ -1156,6 +1125,92 @@ done:
     return result;
 }
 
+/* __init__'s iterable, collected into a private bytearray.  While target
+ * cannot be resized the collection stops after the first item, as stock
+ * __init__ does (it appends item by item): an endless iterator ends
+ * (§3.2, "Failing fast"). */
+static PyObject *
+collect_items_failing_fast(PyObject *target, PyObject *iterable)
+{
+    PyObject *it, *item, *items;
+    it = PyObject_GetIter(iterable);
+    if (it == NULL) {
+        return NULL;
+    }
+    items = PyByteArray_FromStringAndSize(NULL, 0);
+    if (items == NULL) {
+        Py_DECREF(it);
+        return NULL;
+    }
+    while ((item = PyIter_Next(it)) != NULL) {
+        PyObject *done = call_base(M_append, items, &item, 1, NULL);
+        Py_DECREF(item);
+        if (done == NULL) {
+            goto error;
+        }
+        Py_DECREF(done);
+        Py_ssize_t seen = BUFLOCK_LOAD(LOCK_WORD(target));
+        if (seen != 0) {
+            raise_resize_refused(target, seen);
+            goto error;
+        }
+    }
+    if (PyErr_Occurred()) {
+        goto error;
+    }
+    Py_DECREF(it);
+    return items;
+
+error:
+    Py_DECREF(it);
+    Py_DECREF(items);
+    return NULL;
+}
+
+static int
+lba_tp_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *contents;
+    Py_ssize_t size, seen;
+    int rc = 0;
+
+    if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
+        return -1;
+    }
+    if ((kwds == NULL || PyDict_GET_SIZE(kwds) == 0)
+        && PyTuple_GET_SIZE(args) == 1
+        && !PyObject_CheckBuffer(PyTuple_GET_ITEM(args, 0))
+        && !PyUnicode_Check(PyTuple_GET_ITEM(args, 0))
+        && !PyIndex_Check(PyTuple_GET_ITEM(args, 0)))
+    {
+        contents = collect_items_failing_fast(self, PyTuple_GET_ITEM(args, 0));
+    }
+    else {
+        contents = PyObject_Call((PyObject *)&PyByteArray_Type, args, kwds);
+    }
+    if (contents == NULL) {
+        return -1;
+    }
+    size = PyByteArray_GET_SIZE(contents);
+    if (size == 0 && Py_SIZE(self) == 0) {
+        /* not a resize: allowed while exported */
+    }
+    else if (_PyBufLock_BeginResize(LOCK_WORD(self), &seen) < 0) {
+        raise_resize_refused(self, seen);
+        rc = -1;
+    }
+    else {
+        rc = PyByteArray_Resize(self, size);
+        if (rc == 0 && size > 0) {
+            memcpy(PyByteArray_AS_STRING(self),
+                   PyByteArray_AS_STRING(contents), size);
+        }
+        _PyBufLock_EndResize(LOCK_WORD(self));
+    }
+    Py_DECREF(contents);
+    return rc;
+}
+
 /* The items extend() appends, run out of its argument (iterator,
  * __buffer__, __index__) into an object no other code sees, with
  * bytearray.extend()'s own errors. */
@@ -1205,7 +1260,11 @@ call_resizing(PyObject *self, int index, PyObject *const *args,
         return call_base(index, self, args, nargs, kwnames);
     }
     if (index == M_extend) {
-        if (guard_check(self, BUFLOCK_OWN_WRITE) < 0
+        /* An operand's __buffer__ runs before any refusal (§3.2); an
+         * iterable is refused at once, so that it is not consumed, and so
+         * is the object itself (no code runs to convert it). */
+        if (((args[0] == self || !PyObject_CheckBuffer(args[0]))
+             && guard_check(self, BUFLOCK_OWN_WRITE) < 0)
             || (exact[0] = collect_items(args[0])) == NULL)
         {
             return NULL;

@@ -248,15 +248,23 @@ def is_released(mv):
 def while_reading(obj, callback):
     """Run callback() while an own read of obj is in progress and nothing is
     exported (§3.1, "FREE with in-progress own reads only"); return the read's
-    result.  An own read runs its arguments before it takes the state
-    (§3.2), so the read in progress is one of obj as an *argument*: `%`
-    reads the bytearrays among its arguments directly and holds their read
-    state while it formats the others, and a __bytes__ is Python code.  The
-    format is of obj's type: a stock bytearray format is not the shim's."""
+    result.  Reads run their arguments before they take the state (§3.2), so
+    the probe is `%`, whose per-argument conversions (a __bytes__ here) run
+    inside its access.  Which read `%` holds differs (§7.3): natively the
+    format's, so obj is made the format for the call (and restored after);
+    the shim formats a private copy of the format and holds the reads of the
+    locked bytearrays among its arguments, so obj is an argument there."""
     class Probe:
         def __bytes__(self):
             callback()
             return b"|"
 
-    return type(obj)(b"%s%s") % (Probe(), obj)
+    if not bf.NATIVE:
+        return type(obj)(b"%s%s") % (Probe(), obj)
+    data = bytes(obj)
+    obj[:] = b"%b" + data.replace(b"%", b"%%")
+    try:
+        return obj % (Probe(),)
+    finally:
+        obj[:] = data
 

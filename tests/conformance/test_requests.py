@@ -30,20 +30,6 @@ def test_s2_rule1_unknown_bits_refused(locked_type, unsupported, flags, bad):
     assert_fresh(lb, DATA)
 
 
-@pytest.mark.parametrize("flags", [0x100, 0x200], ids=["PyBUF_READ", "PyBUF_WRITE"])
-def test_s2_rule1_read_write_alone_are_internal_errors(locked_type, unsupported, flags):
-    """§2 rule 1: exactly PyBUF_READ or PyBUF_WRITE is not a request; it is
-    refused with SystemError, as stock PyObject_GetBuffer() has done since
-    3.13 (gh-114685), for every exporter, before any exporter runs."""
-    for obj in _all_exporters(locked_type, unsupported):
-        with pytest.raises(SystemError, match="bad argument to internal function"):
-            bf.acquire(obj, flags)
-    lb = locked_type(DATA)
-    with pytest.raises(SystemError):
-        bf.acquire(lb, flags)
-    assert_fresh(lb, DATA)
-
-
 @pytest.mark.parametrize("flags", NEGATIVE, ids=str)
 def test_s2_rule1_negative_flags_refused(locked_type, unsupported, flags):
     """§2 rule 1: a negative int has bits outside the known mask."""
