@@ -96,21 +96,14 @@ DECODE_EXPORTS = True          # both backends (natively: "1 writable export")
 INDEX_BEFORE_STATE = frozenset({"getitem", "setitem-index", "setitem-value", "delitem"}) \
     if BACKEND.native else frozenset()
 
-#: Discrepancy (reported): on the shim, extend(exporter) refuses at once when
-#: the object cannot be resized, without calling the operand's __buffer__
-#: (§3.2 "Arguments first" names the argument of extend and the right operand
-#: of +=; "Failing fast" covers iterables only), so a __buffer__ that
-#: releases the blocking export does not make the resize possible.  The
-#: machine accepts that refusal for these ops; test_extend_buffer_converted_first
-#: is the strict xfail reproducer.
-KNOWN_NOT_CONVERTED = frozenset({"extend-buffer"})     # both backends
+#: Fixed: extend(exporter) and += used to refuse at once when the object
+#: could not be resized, without calling the operand's __buffer__ (§3.2
+#: "Arguments first").  Left empty: the machine expects the contract.
+KNOWN_NOT_CONVERTED = frozenset()
 
-#: BUG (reported): natively, a comparison of two bytearrays that are BOTH held
-#: EXCLUSIVE is not refused: both reads fail, each side answers
-#: NotImplemented, and `a == b` is False, `a != b` True, `a < b` a TypeError.
-#: test_compare_two_exclusive_objects_refused is the strict xfail reproducer.
-BOTH_EXCLUSIVE_COMPARE = frozenset({"eq-other", "lt-other"}) \
-    if BACKEND.native else frozenset()
+#: Fixed: natively, comparing two bytearrays both held EXCLUSIVE used to
+#: answer NotImplemented on both sides; it is refused now.  Left empty.
+BOTH_EXCLUSIVE_COMPARE = frozenset()
 
 # §7.6: on the shim, stock code turns these refusals into TypeError.
 REWRITES = () if BACKEND.native else (TypeError,)
@@ -684,9 +677,6 @@ def test_decode_codec_sees_an_own_read():
 
 
 @pytest.mark.skipif(not HAS_PEP688, reason="Python-level __buffer__ is 3.12+")
-@pytest.mark.xfail(strict=True, reason="extend(exporter) refuses before calling "
-                   "the operand's __buffer__ when the object cannot be resized (§3.2 "
-                   "arguments first names the argument of extend)")
 def test_extend_buffer_converted_first():
     obj = BACKEND.locked_types[0](b"abc")
     v = bf.view(obj, immutable=True)
@@ -715,9 +705,6 @@ def test_index_checked_after_the_state():
             obj[20]
 
 
-@pytest.mark.xfail(BACKEND.native, strict=True, reason="native: comparing two "
-                   "bytearrays both held EXCLUSIVE answers NotImplemented on both sides "
-                   "instead of refusing (a == b is False)")
 def test_compare_two_exclusive_objects_refused():
     tp = BACKEND.locked_types[0]
     a, b = tp(b"xyz"), tp(b"xyz")
