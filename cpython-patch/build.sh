@@ -6,6 +6,9 @@
 #   build/cpython/baseline/     unpatched, default configure flags
 #   build/cpython/patched/      the series applied, same flags
 #   build/cpython/patched-ft/   the series applied, --disable-gil (with --ft)
+#   build/cpython/baseline-ft/  unpatched, --disable-gil (only with --only
+#                               baseline-ft: `make bench`'s instruction
+#                               counts compare free-threaded like for like)
 #   build/cpython/patched-debug/ the series applied, --with-pydebug (only
 #                               with --only patched-debug: `make refleak`)
 #   build/cpython/patched-tsan/ the series applied, clang, --disable-gil
@@ -41,7 +44,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --ft) FT=1 ;;
         --only) ONLY+=("$2"); shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -232,6 +235,7 @@ build_one() {
 for name in "${ONLY[@]}"; do
     case "$name" in
         baseline)   build_one baseline 0 ;;
+        baseline-ft) build_one baseline-ft 0 --disable-gil ;;
         patched)    build_one patched 1 ;;
         patched-ft) build_one patched-ft 1 --disable-gil ;;
         patched-debug) build_one patched-debug 1 --with-pydebug ;;

@@ -10,14 +10,23 @@
  * "word > 0" or increments and decrements the word around a read (as
  * bytearray's ob_exports users do) keeps working.
  *
- * The includer provides two macros before including this file:
- *   BUFLOCK_LOAD(ptr)                  atomic load of a Py_ssize_t
- *   BUFLOCK_CAS(ptr, expected, desired) atomic compare-and-swap; on failure
- *                                      stores the current value in *expected
- *                                      and evaluates to 0
+ * The includer provides three macros before including this file:
+ *   _Py_BUFLOCK_LOAD(ptr)     atomic load of a Py_ssize_t
+ *   _Py_BUFLOCK_CAS(ptr, expected, desired)
+ *                             atomic compare-and-swap; on failure stores the
+ *                             current value in *expected and evaluates to 0
+ *   _Py_BUFLOCK_CONFLICT_ERROR
+ *                             the exception raised for a refusal because of
+ *                             a held state (BufferConflictError)
  */
-#ifndef BUFLOCK_H
-#define BUFLOCK_H
+#ifndef Py_INTERNAL_BUFLOCK_H
+#define Py_INTERNAL_BUFLOCK_H
+
+/* Outside CPython, the bufferflags shim compiles this file as it is and
+   defines _Py_BUFLOCK_OUTSIDE_CORE to say so. */
+#if !defined(Py_BUILD_CORE) && !defined(_Py_BUFLOCK_OUTSIDE_CORE)
+#  error "this header requires Py_BUILD_CORE define"
+#endif
 
 #ifndef PyBUF_IMMUTABLE
 #  define PyBUF_IMMUTABLE 0x0400
@@ -25,40 +34,40 @@
 #ifndef PyBUF_EXCLUSIVE
 #  define PyBUF_EXCLUSIVE 0x0800
 #endif
-#define BUFLOCK_KNOWN_FLAGS 0x0FFD
+#define _Py_BUFLOCK_KNOWN_FLAGS 0x0FFD
 
-#define BUFLOCK_FREE      0
-#define BUFLOCK_SHARED    1
-#define BUFLOCK_IMMUTABLE 2
-#define BUFLOCK_EXCLUSIVE 3
+#define _Py_BUFLOCK_FREE      0
+#define _Py_BUFLOCK_SHARED    1
+#define _Py_BUFLOCK_IMMUTABLE 2
+#define _Py_BUFLOCK_EXCLUSIVE 3
 
-#define BUFLOCK_MODE_SHIFT (8 * (int)sizeof(Py_ssize_t) - 3)
-#define BUFLOCK_COUNT_MASK (((Py_ssize_t)1 << BUFLOCK_MODE_SHIFT) - 1)
-#define BUFLOCK_COUNT(word) ((word) & BUFLOCK_COUNT_MASK)
+#define _Py_BUFLOCK_MODE_SHIFT (8 * (int)sizeof(Py_ssize_t) - 3)
+#define _Py_BUFLOCK_COUNT_MASK (((Py_ssize_t)1 << _Py_BUFLOCK_MODE_SHIFT) - 1)
+#define _Py_BUFLOCK_COUNT(word) ((word) & _Py_BUFLOCK_COUNT_MASK)
 /* A zero count means FREE whatever the mode bits say. */
-#define BUFLOCK_MODE(word) \
-    (BUFLOCK_COUNT(word) ? (int)(((word) >> BUFLOCK_MODE_SHIFT) & 3) \
-                         : BUFLOCK_FREE)
-#define BUFLOCK_WORD(mode, count) \
-    (((Py_ssize_t)(mode) << BUFLOCK_MODE_SHIFT) | (count))
+#define _Py_BUFLOCK_MODE(word) \
+    (_Py_BUFLOCK_COUNT(word) ? (int)(((word) >> _Py_BUFLOCK_MODE_SHIFT) & 3) \
+                         : _Py_BUFLOCK_FREE)
+#define _Py_BUFLOCK_WORD(mode, count) \
+    (((Py_ssize_t)(mode) << _Py_BUFLOCK_MODE_SHIFT) | (count))
 
 /* What is asked of the state: an export request (classified from its
  * PyBUF_* flags) or one of the object's own operations. */
 typedef enum {
-    BUFLOCK_OWN_READ,
-    BUFLOCK_OWN_WRITE,
-    BUFLOCK_PLAIN,
-    BUFLOCK_WRITABLE,
-    BUFLOCK_IMMUTABLE_READ,
-    BUFLOCK_EXCLUSIVE_READ,
-    BUFLOCK_EXCLUSIVE_WRITE,
+    _Py_BUFLOCK_OWN_READ,
+    _Py_BUFLOCK_OWN_WRITE,
+    _Py_BUFLOCK_PLAIN,
+    _Py_BUFLOCK_WRITABLE,
+    _Py_BUFLOCK_IMMUTABLE_READ,
+    _Py_BUFLOCK_EXCLUSIVE_READ,
+    _Py_BUFLOCK_EXCLUSIVE_WRITE,
 } _PyBufLock_Request;
 
 /* Flag bits a request may not carry, or 0. */
 static inline int
 _PyBufLock_BadFlags(int flags)
 {
-    return flags & ~BUFLOCK_KNOWN_FLAGS;
+    return flags & ~_Py_BUFLOCK_KNOWN_FLAGS;
 }
 
 static inline int
@@ -72,59 +81,60 @@ static inline _PyBufLock_Request
 _PyBufLock_Classify(int flags)
 {
     if (flags & PyBUF_EXCLUSIVE) {
-        return (flags & PyBUF_WRITABLE) ? BUFLOCK_EXCLUSIVE_WRITE
-                                        : BUFLOCK_EXCLUSIVE_READ;
+        return (flags & PyBUF_WRITABLE) ? _Py_BUFLOCK_EXCLUSIVE_WRITE
+                                        : _Py_BUFLOCK_EXCLUSIVE_READ;
     }
     if (flags & PyBUF_IMMUTABLE) {
-        return BUFLOCK_IMMUTABLE_READ;
+        return _Py_BUFLOCK_IMMUTABLE_READ;
     }
-    return (flags & PyBUF_WRITABLE) ? BUFLOCK_WRITABLE : BUFLOCK_PLAIN;
+    return (flags & PyBUF_WRITABLE) ? _Py_BUFLOCK_WRITABLE : _Py_BUFLOCK_PLAIN;
 }
 
-/* The table of semantics.md sections 3.1 and 3.2 as a pure function.  Returns 0
- * and fills *new_word and *readonly when granted, -1 when refused. */
+/* The table of semantics.md sections 3.1 and 3.2 as a pure function.
+ * Returns 0 and fills *new_word and *readonly when granted, -1 when
+ * refused. */
 static inline int
 _PyBufLock_Transition(Py_ssize_t word, _PyBufLock_Request request,
                       Py_ssize_t *new_word, int *readonly)
 {
-    int mode = BUFLOCK_MODE(word);
-    Py_ssize_t count = BUFLOCK_COUNT(word);
+    int mode = _Py_BUFLOCK_MODE(word);
+    Py_ssize_t count = _Py_BUFLOCK_COUNT(word);
 
     *readonly = 1;
     switch (request) {
-    case BUFLOCK_OWN_READ:
-        if (mode == BUFLOCK_EXCLUSIVE) {
+    case _Py_BUFLOCK_OWN_READ:
+        if (mode == _Py_BUFLOCK_EXCLUSIVE) {
             return -1;
         }
-        *new_word = BUFLOCK_WORD(mode, count + 1);
+        *new_word = _Py_BUFLOCK_WORD(mode, count + 1);
         return 0;
-    case BUFLOCK_PLAIN:
-        if (mode == BUFLOCK_IMMUTABLE) {
-            *new_word = BUFLOCK_WORD(mode, count + 1);
+    case _Py_BUFLOCK_PLAIN:
+        if (mode == _Py_BUFLOCK_IMMUTABLE) {
+            *new_word = _Py_BUFLOCK_WORD(mode, count + 1);
             return 0;
         }
         /* fall through - elsewhere a plain read counts as a writer */
-    case BUFLOCK_OWN_WRITE:
-    case BUFLOCK_WRITABLE:
-        if (mode == BUFLOCK_IMMUTABLE || mode == BUFLOCK_EXCLUSIVE) {
+    case _Py_BUFLOCK_OWN_WRITE:
+    case _Py_BUFLOCK_WRITABLE:
+        if (mode == _Py_BUFLOCK_IMMUTABLE || mode == _Py_BUFLOCK_EXCLUSIVE) {
             return -1;
         }
         *readonly = 0;
-        *new_word = BUFLOCK_WORD(BUFLOCK_SHARED, count + 1);
+        *new_word = _Py_BUFLOCK_WORD(_Py_BUFLOCK_SHARED, count + 1);
         return 0;
-    case BUFLOCK_IMMUTABLE_READ:
-        if (mode == BUFLOCK_SHARED || mode == BUFLOCK_EXCLUSIVE) {
+    case _Py_BUFLOCK_IMMUTABLE_READ:
+        if (mode == _Py_BUFLOCK_SHARED || mode == _Py_BUFLOCK_EXCLUSIVE) {
             return -1;
         }
-        *new_word = BUFLOCK_WORD(BUFLOCK_IMMUTABLE, count + 1);
+        *new_word = _Py_BUFLOCK_WORD(_Py_BUFLOCK_IMMUTABLE, count + 1);
         return 0;
-    case BUFLOCK_EXCLUSIVE_READ:
-    case BUFLOCK_EXCLUSIVE_WRITE:
+    case _Py_BUFLOCK_EXCLUSIVE_READ:
+    case _Py_BUFLOCK_EXCLUSIVE_WRITE:
         if (count != 0) {
             return -1;
         }
-        *readonly = (request == BUFLOCK_EXCLUSIVE_READ);
-        *new_word = BUFLOCK_WORD(BUFLOCK_EXCLUSIVE, 1);
+        *readonly = (request == _Py_BUFLOCK_EXCLUSIVE_READ);
+        *new_word = _Py_BUFLOCK_WORD(_Py_BUFLOCK_EXCLUSIVE, 1);
         return 0;
     }
     return -1;
@@ -136,14 +146,14 @@ static inline int
 _PyBufLock_Acquire(Py_ssize_t *word, _PyBufLock_Request request,
                    int *readonly, Py_ssize_t *seen)
 {
-    Py_ssize_t old = BUFLOCK_LOAD(word);
+    Py_ssize_t old = _Py_BUFLOCK_LOAD(word);
     Py_ssize_t new_word;
     do {
         if (_PyBufLock_Transition(old, request, &new_word, readonly) < 0) {
             *seen = old;
             return -1;
         }
-    } while (!BUFLOCK_CAS(word, &old, new_word));
+    } while (!_Py_BUFLOCK_CAS(word, &old, new_word));
     return 0;
 }
 
@@ -152,19 +162,20 @@ _PyBufLock_Acquire(Py_ssize_t *word, _PyBufLock_Request request,
 static inline void
 _PyBufLock_Release(Py_ssize_t *word)
 {
-    Py_ssize_t old = BUFLOCK_LOAD(word);
+    Py_ssize_t old = _Py_BUFLOCK_LOAD(word);
     Py_ssize_t new_word;
     do {
-        new_word = BUFLOCK_COUNT(old) <= 1 ? 0 : old - 1;
-    } while (!BUFLOCK_CAS(word, &old, new_word));
+        new_word = _Py_BUFLOCK_COUNT(old) <= 1 ? 0 : old - 1;
+    } while (!_Py_BUFLOCK_CAS(word, &old, new_word));
 }
 
-/* A resize holds the word at BUFLOCK_RESIZING from its check to its last
+/* A resize holds the word at _Py_BUFLOCK_RESIZING from its check to its last
  * write (moving the tail, reallocating, copying the new bytes in), so that
  * no export and no own operation, from another thread on the free-threaded
  * build, can slip in between.  Mode EXCLUSIVE refuses every request; the
  * full count, which no real holder reaches, names it in error messages. */
-#define BUFLOCK_RESIZING BUFLOCK_WORD(BUFLOCK_EXCLUSIVE, BUFLOCK_COUNT_MASK)
+#define _Py_BUFLOCK_RESIZING \
+    _Py_BUFLOCK_WORD(_Py_BUFLOCK_EXCLUSIVE, _Py_BUFLOCK_COUNT_MASK)
 
 /* Enter the resize state, only from FREE with no holder.  On refusal
  * returns -1 and stores the word that refused it in *seen. */
@@ -172,7 +183,7 @@ static inline int
 _PyBufLock_BeginResize(Py_ssize_t *word, Py_ssize_t *seen)
 {
     Py_ssize_t old = 0;
-    if (BUFLOCK_CAS(word, &old, BUFLOCK_RESIZING)) {
+    if (_Py_BUFLOCK_CAS(word, &old, _Py_BUFLOCK_RESIZING)) {
         return 0;
     }
     *seen = old;
@@ -182,8 +193,8 @@ _PyBufLock_BeginResize(Py_ssize_t *word, Py_ssize_t *seen)
 static inline void
 _PyBufLock_EndResize(Py_ssize_t *word)
 {
-    Py_ssize_t old = BUFLOCK_RESIZING;
-    (void)BUFLOCK_CAS(word, &old, 0);
+    Py_ssize_t old = _Py_BUFLOCK_RESIZING;
+    (void)_Py_BUFLOCK_CAS(word, &old, 0);
 }
 
 static inline const char *
@@ -194,46 +205,48 @@ _PyBufLock_ShortName(PyObject *obj)
     return dot ? dot + 1 : name;
 }
 
-/* Raise the BufferError of semantics.md section 6 for a refused request. */
+/* Raise the BufferConflictError of semantics.md section 6 for a refused
+ * request. */
 static inline void
 _PyBufLock_RaiseConflict(PyObject *obj, _PyBufLock_Request request,
                          Py_ssize_t seen)
 {
     const char *action;
     const char *what;
-    Py_ssize_t count = BUFLOCK_COUNT(seen);
-    int mode = BUFLOCK_MODE(seen);
+    Py_ssize_t count = _Py_BUFLOCK_COUNT(seen);
+    int mode = _Py_BUFLOCK_MODE(seen);
 
     switch (request) {
-    case BUFLOCK_OWN_READ: action = "read"; break;
-    case BUFLOCK_OWN_WRITE: action = "modify"; break;
-    case BUFLOCK_PLAIN: action = "export a buffer"; break;
-    case BUFLOCK_WRITABLE: action = "export PyBUF_WRITABLE"; break;
-    case BUFLOCK_IMMUTABLE_READ: action = "export PyBUF_IMMUTABLE"; break;
+    case _Py_BUFLOCK_OWN_READ: action = "read"; break;
+    case _Py_BUFLOCK_OWN_WRITE: action = "modify"; break;
+    case _Py_BUFLOCK_PLAIN: action = "export a buffer"; break;
+    case _Py_BUFLOCK_WRITABLE: action = "export PyBUF_WRITABLE"; break;
+    case _Py_BUFLOCK_IMMUTABLE_READ: action = "export PyBUF_IMMUTABLE"; break;
     default: action = "export PyBUF_EXCLUSIVE"; break;
     }
-    if (seen == BUFLOCK_RESIZING) {
-        PyErr_Format(PyExc_BufferError,
+    if (seen == _Py_BUFLOCK_RESIZING) {
+        PyErr_Format(_Py_BUFLOCK_CONFLICT_ERROR,
                      "%s: cannot %s while it is being resized",
                      _PyBufLock_ShortName(obj), action);
         return;
     }
-    if (mode == BUFLOCK_EXCLUSIVE) {
-        PyErr_Format(PyExc_BufferError,
+    if (mode == _Py_BUFLOCK_EXCLUSIVE) {
+        PyErr_Format(_Py_BUFLOCK_CONFLICT_ERROR,
                      "%s: cannot %s while an exclusive export is held",
                      _PyBufLock_ShortName(obj), action);
         return;
     }
     switch (mode) {
-    case BUFLOCK_SHARED: what = "writable export"; break;
-    case BUFLOCK_IMMUTABLE: what = "immutable export"; break;
+    case _Py_BUFLOCK_SHARED: what = "writable export"; break;
+    case _Py_BUFLOCK_IMMUTABLE: what = "immutable export"; break;
     default: what = "read"; break;
     }
-    PyErr_Format(PyExc_BufferError, "%s: cannot %s while %zd %s%s %s %s",
+    PyErr_Format(_Py_BUFLOCK_CONFLICT_ERROR,
+                 "%s: cannot %s while %zd %s%s %s %s",
                  _PyBufLock_ShortName(obj), action, count, what,
                  count == 1 ? "" : "s",
                  count == 1 ? "is" : "are",
-                 mode == BUFLOCK_FREE ? "in progress" : "held");
+                 mode == _Py_BUFLOCK_FREE ? "in progress" : "held");
 }
 
 /* Raise the BufferError for a request refused before any state is read:
@@ -253,10 +266,11 @@ _PyBufLock_CheckRequest(int flags)
     }
     if (_PyBufLock_Contradictory(flags)) {
         PyErr_SetString(PyExc_BufferError,
-                        "PyBUF_IMMUTABLE and PyBUF_WRITABLE cannot be combined");
+                        "PyBUF_IMMUTABLE and PyBUF_WRITABLE "
+                        "cannot be combined");
         return -1;
     }
     return 0;
 }
 
-#endif /* BUFLOCK_H */
+#endif /* Py_INTERNAL_BUFLOCK_H */

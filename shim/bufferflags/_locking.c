@@ -14,7 +14,7 @@
  * contents holds the state for its duration (§3.2).  Writes and resizes run
  * their Python-level input (__index__, iterators, codecs, __buffer__)
  * before they take the state, and a resize holds it exclusively
- * (BUFLOCK_RESIZING), so an export granted from inside the input sees the
+ * (_Py_BUFLOCK_RESIZING), so an export granted from inside the input sees the
  * old contents and a refused operation leaves no trace.
  *
  * Export wraps one acquisition made with arbitrary request flags, so that
@@ -26,11 +26,25 @@
 #include <Python.h>
 #include <string.h>
 
-#define BUFLOCK_LOAD(ptr) __atomic_load_n((ptr), __ATOMIC_ACQUIRE)
-#define BUFLOCK_CAS(ptr, expected, desired) \
+/* The state machine is CPython's Include/internal/pycore_buflock.h, byte
+ * for byte; it asks its includer for a load, a compare-and-swap and the
+ * exception raised for conflicts. */
+static PyObject *conflict_error_type(void);
+
+#define _Py_BUFLOCK_OUTSIDE_CORE
+#define _Py_BUFLOCK_LOAD(ptr) __atomic_load_n((ptr), __ATOMIC_ACQUIRE)
+#define _Py_BUFLOCK_CAS(ptr, expected, desired) \
     __atomic_compare_exchange_n((ptr), (expected), (desired), 0, \
                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)
+#define _Py_BUFLOCK_CONFLICT_ERROR conflict_error_type()
 #include "_buflock.h"
+
+/* The exception for a refusal because of a held state (semantics.md §6). */
+static PyObject *
+conflict_error_type(void)
+{
+    return PyExc_BufferError;
+}
 
 typedef struct {
     PyByteArrayObject bytearray;
@@ -65,7 +79,7 @@ guard_enter(PyObject *self, _PyBufLock_Request request)
 static int
 guard_check(PyObject *self, _PyBufLock_Request request)
 {
-    Py_ssize_t seen = BUFLOCK_LOAD(LOCK_WORD(self));
+    Py_ssize_t seen = _Py_BUFLOCK_LOAD(LOCK_WORD(self));
     Py_ssize_t new_word;
     int readonly;
     if (_PyBufLock_Transition(seen, request, &new_word, &readonly) < 0) {
@@ -86,9 +100,9 @@ guard_check(PyObject *self, _PyBufLock_Request request)
 static void
 raise_resize_refused(PyObject *self, Py_ssize_t seen)
 {
-    int mode = BUFLOCK_MODE(seen);
-    if (mode == BUFLOCK_IMMUTABLE || mode == BUFLOCK_EXCLUSIVE) {
-        _PyBufLock_RaiseConflict(self, BUFLOCK_OWN_WRITE, seen);
+    int mode = _Py_BUFLOCK_MODE(seen);
+    if (mode == _Py_BUFLOCK_IMMUTABLE || mode == _Py_BUFLOCK_EXCLUSIVE) {
+        _PyBufLock_RaiseConflict(self, _Py_BUFLOCK_OWN_WRITE, seen);
     }
     else {
         PyErr_SetString(PyExc_BufferError, RESIZE_REFUSED_MESSAGE);
@@ -97,12 +111,12 @@ raise_resize_refused(PyObject *self, Py_ssize_t seen)
 
 typedef enum {
     RESIZE_REFUSED,     /* the error is set */
-    RESIZE_HELD,        /* BUFLOCK_RESIZING: nothing else is held */
+    RESIZE_HELD,        /* _Py_BUFLOCK_RESIZING: nothing else is held */
     RESIZE_AS_WRITE,    /* an own write while writable exports are held */
 } resize_entry;
 
 /* Enter the state for an operation that may change the size, after its
- * input has run.  From FREE it holds BUFLOCK_RESIZING until its last
+ * input has run.  From FREE it holds _Py_BUFLOCK_RESIZING until its last
  * write.  While writable exports are held it runs as an own write, and
  * bytearray's own rule refuses the resize (its exports are held too), with
  * its errors in today's order: pop() of an empty object is an IndexError
@@ -114,8 +128,8 @@ resize_enter(PyObject *self)
     if (_PyBufLock_BeginResize(LOCK_WORD(self), &seen) == 0) {
         return RESIZE_HELD;
     }
-    if (BUFLOCK_MODE(seen) == BUFLOCK_SHARED) {
-        return guard_enter(self, BUFLOCK_OWN_WRITE) < 0 ? RESIZE_REFUSED
+    if (_Py_BUFLOCK_MODE(seen) == _Py_BUFLOCK_SHARED) {
+        return guard_enter(self, _Py_BUFLOCK_OWN_WRITE) < 0 ? RESIZE_REFUSED
                                                         : RESIZE_AS_WRITE;
     }
     raise_resize_refused(self, seen);
@@ -126,7 +140,7 @@ resize_enter(PyObject *self)
 static resize_entry
 write_enter(PyObject *self)
 {
-    return guard_enter(self, BUFLOCK_OWN_WRITE) < 0 ? RESIZE_REFUSED
+    return guard_enter(self, _Py_BUFLOCK_OWN_WRITE) < 0 ? RESIZE_REFUSED
                                                     : RESIZE_AS_WRITE;
 }
 
@@ -336,7 +350,7 @@ converted_char(PyObject *fill)
         return Py_NewRef(fill);
     }
     locked = PyObject_TypeCheck(fill, LockingBytearray_Type);
-    if (locked && guard_enter(fill, BUFLOCK_OWN_READ) < 0) {
+    if (locked && guard_enter(fill, _Py_BUFLOCK_OWN_READ) < 0) {
         return NULL;
     }
     copy = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(fill), 1);
@@ -472,8 +486,8 @@ converted_arg(arg_kind kind, PyObject *arg)
 
 /* ---- reads: arguments first, then the state for the whole read --------- */
 
-#define READ BUFLOCK_OWN_READ
-#define WRITE BUFLOCK_OWN_WRITE
+#define READ _Py_BUFLOCK_OWN_READ
+#define WRITE _Py_BUFLOCK_OWN_WRITE
 #define RESIZE (-1)     /* a method that may change the size */
 
 /* A read whose arguments (if any) run no Python code: take the state, call
@@ -911,7 +925,7 @@ lba_sq_inplace_concat(PyObject *self, PyObject *other)
     else if ((items = PyBytes_FromObject(other)) == NULL) {
         return NULL;
     }
-    if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
+    if (guard_check(self, _Py_BUFLOCK_OWN_WRITE) < 0) {
         Py_DECREF(items);       /* refused in IMMUTABLE and EXCLUSIVE mode */
         return NULL;
     }
@@ -934,7 +948,7 @@ lba_sq_inplace_repeat(PyObject *self, Py_ssize_t n)
     PyObject *result = NULL;
     resize_entry entry;
 
-    if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
+    if (guard_check(self, _Py_BUFLOCK_OWN_WRITE) < 0) {
         return NULL;
     }
     if (n == 1 || Py_SIZE(self) == 0) {
@@ -1092,6 +1106,56 @@ keyword_kind(const method_params *spec, PyObject *name)
     return ARG_ANY;
 }
 
+/* decode() with its arguments converted: under the own read, the decoder
+ * reads the contents through a view that is not an export, as natively, so
+ * that code the codec runs may take PyBUF_IMMUTABLE (§3.1, a read in
+ * progress) and cannot resize.  Arguments bytearray.decode() would refuse
+ * go to it unchanged, and so does empty contents (no decoder runs). */
+static PyObject *
+call_decode(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+            PyObject *kwnames)
+{
+    PyObject *given[2] = {NULL, NULL};
+    const char *names[2] = {"utf-8", NULL};
+    Py_ssize_t total = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
+    Py_ssize_t i, size;
+    PyObject *result;
+
+    for (i = 0; i < total; i++) {
+        Py_ssize_t slot = i;
+        if (i >= nargs) {
+            PyObject *name = PyTuple_GET_ITEM(kwnames, i - nargs);
+            slot = PyUnicode_CompareWithASCIIString(name, "encoding") == 0 ? 0
+                : PyUnicode_CompareWithASCIIString(name, "errors") == 0 ? 1
+                : -1;
+        }
+        if (slot < 0 || slot > 1 || given[slot] != NULL
+            || !PyUnicode_Check(args[i]))
+        {
+            return call_guarded(self, READ, M_decode, args, nargs, kwnames);
+        }
+        given[slot] = args[i];
+        names[slot] = PyUnicode_AsUTF8AndSize(args[i], &size);
+        if (names[slot] == NULL || strlen(names[slot]) != (size_t)size) {
+            PyErr_Clear();
+            return call_guarded(self, READ, M_decode, args, nargs, kwnames);
+        }
+    }
+    if (guard_enter(self, READ) < 0) {
+        return NULL;
+    }
+    if (PyByteArray_GET_SIZE(self) == 0) {
+        result = call_base(M_decode, self, args, nargs, kwnames);
+    }
+    else {
+        result = PyUnicode_Decode(PyByteArray_AS_STRING(self),
+                                  PyByteArray_GET_SIZE(self),
+                                  names[0], names[1]);
+    }
+    guard_exit(self);
+    return result;
+}
+
 /* A reading method: its arguments run first (§3.2), then it holds the
  * read state for the whole call.  A call with more arguments than the
  * method takes is passed on: bytearray refuses it before converting any. */
@@ -1117,7 +1181,9 @@ call_read(PyObject *self, int index, PyObject *const *args, Py_ssize_t nargs,
             goto done;
         }
     }
-    result = call_guarded(self, READ, index, exact, nargs, kwnames);
+    result = index == M_decode
+        ? call_decode(self, exact, nargs, kwnames)
+        : call_guarded(self, READ, index, exact, nargs, kwnames);
 done:
     for (i = 0; i < converted; i++) {
         Py_DECREF(exact[i]);
@@ -1149,7 +1215,7 @@ collect_items_failing_fast(PyObject *target, PyObject *iterable)
             goto error;
         }
         Py_DECREF(done);
-        Py_ssize_t seen = BUFLOCK_LOAD(LOCK_WORD(target));
+        Py_ssize_t seen = _Py_BUFLOCK_LOAD(LOCK_WORD(target));
         if (seen != 0) {
             raise_resize_refused(target, seen);
             goto error;
@@ -1174,7 +1240,7 @@ lba_tp_init(PyObject *self, PyObject *args, PyObject *kwds)
     Py_ssize_t size, seen;
     int rc = 0;
 
-    if (guard_check(self, BUFLOCK_OWN_WRITE) < 0) {
+    if (guard_check(self, _Py_BUFLOCK_OWN_WRITE) < 0) {
         return -1;
     }
     if ((kwds == NULL || PyDict_GET_SIZE(kwds) == 0)
@@ -1264,7 +1330,7 @@ call_resizing(PyObject *self, int index, PyObject *const *args,
          * iterable is refused at once, so that it is not consumed, and so
          * is the object itself (no code runs to convert it). */
         if (((args[0] == self || !PyObject_CheckBuffer(args[0]))
-             && guard_check(self, BUFLOCK_OWN_WRITE) < 0)
+             && guard_check(self, _Py_BUFLOCK_OWN_WRITE) < 0)
             || (exact[0] = collect_items(args[0])) == NULL)
         {
             return NULL;
@@ -1859,8 +1925,8 @@ native_lock_state(PyObject *Py_UNUSED(module), PyObject *obj)
                      Py_TYPE(obj)->tp_name);
         return NULL;
     }
-    word = BUFLOCK_LOAD(LOCK_WORD(obj));
-    return Py_BuildValue("in", BUFLOCK_MODE(word), BUFLOCK_COUNT(word));
+    word = _Py_BUFLOCK_LOAD(LOCK_WORD(obj));
+    return Py_BuildValue("in", _Py_BUFLOCK_MODE(word), _Py_BUFLOCK_COUNT(word));
 }
 
 /* same_buffer_procs(t, d) -> bool: t exports exactly as d does (§5). */

@@ -80,22 +80,6 @@ KIND_FLAGS = {"plain": 0, "writable": WRITABLE, "immutable": IMMUTABLE,
               "exclusive_read": EXCLUSIVE, "exclusive_write": EXCLUSIVE | WRITABLE}
 KINDS = list(KIND_FLAGS)
 
-#: Discrepancy (reported): on the shim, decode() through a Python codec holds
-#: a plain *export* (SHARED mode) instead of an own read while the codec
-#: runs, so an immutable request from the codec is refused ("2 writable
-#: exports are held") where §3.1 (FREE with a read in progress) grants it.
-#: The machine skips that one callback; test_decode_codec_sees_an_own_read
-#: is the strict xfail reproducer.
-DECODE_EXPORTS = True          # both backends (natively: "1 writable export")
-
-#: Discrepancy (reported): natively, item get/set/del checks the index before
-#: the state (§3.2: "Only then does it check the state and compute sizes,
-#: indices"), so an out-of-range index in a refused state is an IndexError,
-#: not the BufferError the shim raises.  The machine accepts the reference's
-#: IndexError there; test_index_checked_after_the_state reproduces it.
-INDEX_BEFORE_STATE = frozenset({"getitem", "setitem-index", "setitem-value", "delitem"}) \
-    if BACKEND.native else frozenset()
-
 #: Fixed: extend(exporter) and += used to refuse at once when the object
 #: could not be resized, without calling the operand's __buffer__ (§3.2
 #: "Arguments first").  Left empty: the machine expects the contract.
@@ -432,10 +416,6 @@ class CallbackMachine(RuleBasedStateMachine):
                     and all(o.model.mode == "EXCLUSIVE" for o in others)):
                 self.stats["known-bug-both-exclusive-compare"] += 1
                 return
-            if (op_name in INDEX_BEFORE_STATE and expected[0] == "raised"
-                    and got == expected and expected[1] is IndexError):
-                self.stats["known-discrepancy-index-first"] += 1
-                return
             if other_refused and got[0] == "raised" and got[1] in REWRITES:
                 pass                    # §7.6 site on the shim
             else:
@@ -547,9 +527,6 @@ class CallbackMachine(RuleBasedStateMachine):
     # ---- callbacks inside the access ----------------------------------------------------
     @rule(which=st.sampled_from("ab"), cb=callbacks)
     def decode_op(self, which, cb):
-        if DECODE_EXPORTS and cb[0][0] == "acquire" and cb[0][1] == which \
-                and cb[0][2] == "immutable":
-            return      # known discrepancy: see DECODE_EXPORTS
         """decode() through a Python codec: the codec's decode function runs
         inside the access (§3.2), on the object's memory.  (The codec
         *lookup* is an argument, converted first: read_op's
@@ -651,9 +628,6 @@ Test_CallbackMachine = CallbackMachine.TestCase
 # ---- the discrepancies the machine found, as fixed reproducers ------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="decode() through a Python codec holds a "
-                   "plain export (SHARED) instead of an own read (§3.1: FREE with a read "
-                   "in progress grants IMMUTABLE)")
 def test_decode_codec_sees_an_own_read():
     obj = BACKEND.locked_types[0](b"abc")
     held = []
@@ -692,17 +666,27 @@ def test_extend_buffer_converted_first():
     assert bytes(obj) == b"abc!!"
 
 
-@pytest.mark.skipif(not BACKEND.native, reason="the shim checks the state first")
-@pytest.mark.xfail(strict=True, reason="native: item get/set/del checks the index "
-                   "before the state (§3.2: the state is checked, then indices)")
-def test_index_checked_after_the_state():
-    obj = bytearray(b"abc")
-    with bf.view(obj, immutable=True):
-        with pytest.raises(BufferError):
-            obj[20] = 0
-    with bf.view(obj, exclusive=True):
-        with pytest.raises(BufferError):
-            obj[20]
+@pytest.mark.parametrize("index", [20, -20])
+def test_index_checked_after_the_state(index):
+    """§3.2: arguments, then the state, then indices: a refused operation is
+    refused whatever the index; a granted one then checks it."""
+    for tp in BACKEND.locked_types:
+        obj = tp(b"abc")
+        with bf.view(obj, immutable=True):
+            for op in (lambda: obj.__setitem__(index, 0),
+                       lambda: obj.__delitem__(index)):
+                with pytest.raises(BufferError, match="immutable export"):
+                    op()
+            with pytest.raises(IndexError):
+                obj[index]
+        with bf.view(obj, exclusive=True):
+            with pytest.raises(BufferError, match="exclusive export"):
+                obj[index]
+        assert bytes(obj) == b"abc"
+        for op in (lambda: obj[index], lambda: obj.__setitem__(index, 0),
+                   lambda: obj.__delitem__(index)):
+            with pytest.raises(IndexError):
+                op()
 
 
 def test_compare_two_exclusive_objects_refused():
