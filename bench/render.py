@@ -58,6 +58,18 @@ def fmt_time(sec: float | None) -> str:
     return f"{sec:.2f} s"
 
 
+#: Every number the PEP may cite in prose, by key: written to
+#: bench/results/numbers.json and resolved by tools/check_pep_numbers.py
+#: (a number followed by <!--n:KEY--> must equal NUMBERS[KEY]).
+NUMBERS: dict[str, str] = {}
+
+
+def cite(key: str, text: str) -> str:
+    """Record `text` under `key` and return it unchanged."""
+    NUMBERS[key] = text
+    return text
+
+
 def fmt_ratio(r: float | None) -> str:
     return MISSING if r is None else f"{r:.2f}×"
 
@@ -151,12 +163,16 @@ def block_unflagged(base, pat, targets):
             continue
         r = ratio(mean(pat[name]), mean(base[name]))
         ratios.append(r)
-        rows.append([f"`{name.split('/', 1)[1]}`", fmt_time(mean(base[name])),
-                     fmt_time(mean(pat[name])), fmt_ratio(r), fmt_pct(r)])
+        op = name.split('/', 1)[1]
+        rows.append([f"`{op}`", fmt_time(mean(base[name])),
+                     fmt_time(mean(pat[name])), cite(f"unflagged/{op}", fmt_ratio(r)),
+                     cite(f"unflagged/{op}/pct", fmt_pct(r))])
     geo = math.exp(statistics.fmean(math.log(r) for r in ratios))
     targets["unflagged/geomean"] = geo
-    targets["unflagged/spread"] = f"{fmt_ratio(min(ratios))} to {fmt_ratio(max(ratios))}"
-    rows.append(["**geometric mean**", "", "", fmt_ratio(geo), fmt_pct(geo)])
+    targets["unflagged/spread"] = (f"{cite('unflagged/min', fmt_ratio(min(ratios)))} to "
+                                   f"{cite('unflagged/max', fmt_ratio(max(ratios)))}")
+    rows.append(["**geometric mean**", "", "", cite("unflagged/geomean", fmt_ratio(geo)),
+                 cite("unflagged/geomean/pct", fmt_pct(geo))])
     text = table(["operation (no new flags)", "baseline", "patched", "patched / baseline", "change"], rows)
     cmp_path = os.path.join(RESULTS, "unflagged-compare.md")
     if os.path.exists(cmp_path):
@@ -176,7 +192,10 @@ def block_native_view(base, pat, targets):
             p = f"acquire/{tname}/{size}/"
             plain, native, mv = get(pat, p + "native-plain"), get(pat, p + "native"), get(pat, p + "memoryview")
             rows.append([tname, size, fmt_time(mv), fmt_time(plain), fmt_time(native),
-                         fmt_ratio(ratio(native, plain)), fmt_ratio(ratio(native, mv))])
+                         cite(f"native/{tname}/{size}/immutable-vs-plain",
+                              fmt_ratio(ratio(native, plain))),
+                         cite(f"native/{tname}/{size}/immutable-vs-memoryview",
+                              fmt_ratio(ratio(native, mv)))])
             targets[f"native/{tname}/{size}"] = ratio(native, plain)
     return table(["type", "size", "`memoryview(x)`", "plain request (`_from_flags(x, FULL_RO)`)",
                   "IMMUTABLE request", "IMMUTABLE / plain", "IMMUTABLE / `memoryview(x)`"], rows)
@@ -285,6 +304,14 @@ def main() -> int:
     with open(os.path.join(RESULTS, "targets.json"), "w") as f:
         json.dump(targets, f, indent=2, sort_keys=True)
         f.write("\n")
+    # the instruction counts (bench/instructions.py) carry their own numbers
+    instructions = os.path.join(RESULTS, "instructions.json")
+    if os.path.exists(instructions):
+        with open(instructions) as f:
+            NUMBERS.update(json.load(f).get("numbers", {}))
+    with open(os.path.join(RESULTS, "numbers.json"), "w") as f:
+        json.dump(NUMBERS, f, indent=1, sort_keys=True, ensure_ascii=False)
+        f.write("\n")
     if os.path.exists(PEP):
         with open(PEP) as f:
             text = f.read()
@@ -294,7 +321,8 @@ def main() -> int:
             text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
         with open(PEP, "w") as f:
             f.write(text)
-    print(f"render.py: wrote {os.path.relpath(RESULTS, ROOT)}/summary.md, targets.json and pep-draft.md tables")
+    print(f"render.py: wrote {os.path.relpath(RESULTS, ROOT)}/summary.md, targets.json, "
+          "numbers.json and pep-draft.md tables")
     return 0
 
 

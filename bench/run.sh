@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/run.sh: the four benchmark groups of issue 4 (`make bench`).
+# bench/run.sh: the benchmark groups of `make bench` (instruction counts first,
+# then the pyperf groups of issue 4).
 #
 # Writes pyperf JSON, `pyperf compare_to` tables (markdown) and ENVIRONMENT.md
 # to bench/results/, then bench/render.py regenerates bench/results/summary.md
@@ -10,7 +11,8 @@
 #                      i.e. full runs, not --fast, with fewer processes than
 #                      pyperf's default 20x3 so the whole run fits in ~25 min
 #                      on the shared 2-core machine)
-#   BENCH_GROUPS       which groups to run (default: "unflagged contention acquire shim")
+#   BENCH_GROUPS       which groups to run (default: "instructions unflagged
+#                      contention acquire shim")
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,10 +21,11 @@ OUT=$BENCH/results
 CPY=$ROOT/build/cpython
 VENV=$ROOT/build/venv
 PYPERF_ARGS=${BENCH_PYPERF_ARGS:---processes 6 --values 5}
-GROUPS_TO_RUN=${BENCH_GROUPS:-unflagged contention acquire shim}
+GROUPS_TO_RUN=${BENCH_GROUPS:-instructions unflagged contention acquire shim}
 BASELINE=$CPY/baseline/bin/python3
 PATCHED=$CPY/patched/bin/python3
 PATCHED_FT=$CPY/patched-ft/bin/python3
+BASELINE_FT=$CPY/baseline-ft/bin/python3     # built by the instructions group
 SHIM_BASELINE=$VENV/baseline/bin/python   # baseline + the shim, installed
 NOTES=$OUT/.run-notes.md                  # failures and timings, folded into ENVIRONMENT.md
 
@@ -105,6 +108,25 @@ for group in $GROUPS_TO_RUN; do
         fi
         PYTHONPATH=$ROOT/shim job acquire-patched-native "$PATCHED" bench_acquire.py
         compare acquire-baseline-vs-patched "$OUT/acquire-baseline-shim.json" "$OUT/acquire-patched-native.json"
+        ;;
+    instructions)
+        # Deterministic cost (issue 10): cachegrind instruction counts,
+        # GIL and free-threaded, each patched build against an unpatched
+        # one built with the same flags.
+        command -v valgrind >/dev/null || {
+            apt-get update -qq >/dev/null 2>&1
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null 2>&1
+        } || note "instructions: valgrind missing and could not be installed"
+        "$ROOT/cpython-patch/build.sh" --only baseline-ft > "$OUT/.baseline-ft-build.log" 2>&1 \
+            || note "instructions: building baseline-ft failed (see bench/results/.baseline-ft-build.log)"
+        if "$PATCHED" "$BENCH/instructions.py" "$OUT/instructions.json" \
+                baseline="$BASELINE" patched="$PATCHED" \
+                baseline-ft="$BASELINE_FT" patched-ft="$PATCHED_FT" 2> "$OUT/.instructions.log"; then
+            "$PATCHED" "$BENCH/instructions.py" --markdown "$OUT/instructions.json" "$OUT/instructions.md"
+        else
+            note "instructions: FAILED (see bench/results/.instructions.log)"
+        fi
+        rm -f "$OUT/.baseline-ft-build.log"
         ;;
     unflagged)
         rm -f "$OUT"/unflagged-*.json

@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
-"""Check that pep-draft.md cites only numbers and result files that exist.
+"""Check that every number pep-draft.md cites is the result it names.
 
 Fails (exit 1) when pep-draft.md
   * cites a ratio ("1.03×", "1.03x") anywhere, or a percentage or a time
-    ("+0.4%", "152 ns") in its Performance section, that does not appear in
-    any file under bench/results/ (targets written as "≤1.10×" are goals,
-    not results, and are not checked);
+    ("+0.4%", "152 ns") in its Performance section, outside a generated
+    block, without naming its source right after it: ``1.03×<!--n:KEY-->``,
+    where KEY is a key of bench/results/numbers.json (written by
+    bench/render.py, with bench/instructions.py's keys) whose value is
+    exactly the number cited.  So a number swapped with another, or left
+    stale by a new run, fails.  Targets written as "≤1.10×" are goals, not
+    results, and are not checked;
   * names a result file (bench/results/NAME or NAME.json) that does not exist;
   * carries a generated table block (<!-- generated:NAME -->) that differs
     from bench/results/summary.md, i.e. a table edited by hand or left stale.
 Standard library only; run from anywhere: python3 tools/check_pep_numbers.py
+(--self-test: also check that swapping two cited numbers makes it fail).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -25,18 +31,9 @@ RATIO = re.compile(r"(?<![\w.])([+-]?\d+(?:\.\d+)?)\s?(?:×|x(?![\w]))")
 PERCENT = re.compile(r"(?<![\w.])([+-]?\d+(?:\.\d+)?)\s?%")
 TIME = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s?(ns|µs|us|ms)\b")
 FILE_REF = re.compile(r"bench/results/([\w.\-]+)|(?<![\w/.\-])([\w\-]+\.json)\b")
+MARKER = re.compile(r"\s?<!--n:([^>]+?)-->")
 GENERATED = re.compile(r"<!-- generated:([\w\-]+) -->\n(.*?)\n<!-- /generated:\1 -->", re.S)
 TARGET_PREFIX = ("≤", "≥", "<", ">", "<=", ">=", "~", "≈")
-
-
-def results_text() -> str:
-    chunks = []
-    for dirpath, _, files in os.walk(RESULTS):
-        for name in files:
-            if name.endswith((".md", ".json", ".txt")):
-                with open(os.path.join(dirpath, name), encoding="utf-8") as f:
-                    chunks.append(f.read())
-    return "\n".join(chunks).replace("µs", "us")
 
 
 def is_target(text: str, start: int) -> bool:
@@ -58,24 +55,18 @@ def performance_section(text: str) -> str:
     return text[m.end():end.start() if end else len(text)]
 
 
-def found(number: str, unit_pattern: str, corpus: str) -> bool:
-    if number[0] in "+-":   # a signed change must match with its sign
-        return re.search(rf"(?<![\d.]){re.escape(number)}\s?(?:{unit_pattern})", corpus) is not None
-    bare = number
-    return re.search(rf"(?<![\d.]){re.escape(bare)}\s?(?:{unit_pattern})", corpus) is not None
+def load_numbers() -> dict[str, str]:
+    path = os.path.join(RESULTS, "numbers.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
-def main() -> int:
+def check(pep: str) -> list[str]:
+    """Every error in `pep` (the text of pep-draft.md)."""
     errors: list[str] = []
-    if not os.path.exists(PEP):
-        print("check_pep_numbers: pep-draft.md is missing")
-        return 1
-    if not os.path.isdir(RESULTS):
-        print("check_pep_numbers: bench/results/ is missing (run make bench)")
-        return 1
-    with open(PEP, encoding="utf-8") as f:
-        pep = f.read()
-    corpus = results_text()
+    numbers = load_numbers()
 
     # 1. generated blocks match bench/results/summary.md
     summary_path = os.path.join(RESULTS, "summary.md")
@@ -91,21 +82,27 @@ def main() -> int:
     # 2. numbers cited in prose (generated blocks are checked above)
     prose = strip_generated(pep)
     perf = strip_generated(performance_section(pep))
-    checks = [(RATIO, prose, "×|x", "ratio"),
-              (PERCENT, perf, "%", "percentage"),
-              (TIME, perf.replace("µs", "us"), None, "time")]
-    for pattern, text, unit, kind in checks:
+    checks = [(RATIO, prose, "ratio"),
+              (PERCENT, perf, "percentage"),
+              (TIME, perf.replace("µs", "us"), "time")]
+    for pattern, text, kind in checks:
         for m in pattern.finditer(text):
             if is_target(text, m.start()):
                 continue
-            if kind == "time":
-                ok = found(m.group(1), re.escape(m.group(2)), corpus)
-            else:
-                ok = found(m.group(1), unit, corpus)
-            if not ok:
-                line = text[:m.start()].count("\n") + 1
-                errors.append(f"{kind} {m.group(0)!r} (near: {text[max(0, m.start()-40):m.end()+10]!r}) "
-                              "is not in bench/results/")
+            near = text[max(0, m.start() - 40):m.end() + 10]
+            marker = MARKER.match(text, m.end())
+            if marker is None:
+                errors.append(f"{kind} {m.group(0)!r} (near: {near!r}) names no result: "
+                              "write it as NUMBER<!--n:KEY--> with a key of "
+                              "bench/results/numbers.json")
+                continue
+            key = marker.group(1).strip()
+            if key not in numbers:
+                errors.append(f"{kind} {m.group(0)!r} cites {key!r}, which is not a key of "
+                              "bench/results/numbers.json")
+            elif normal(numbers[key]) != normal(m.group(0)):
+                errors.append(f"{kind} {m.group(0)!r} cites {key!r}, whose value is "
+                              f"{numbers[key]!r} (swapped or stale: rerun make bench, or fix the text)")
 
     # 3. result files named anywhere must exist
     for m in FILE_REF.finditer(pep):
@@ -114,12 +111,48 @@ def main() -> int:
         if not os.path.exists(os.path.join(RESULTS, name)):
             errors.append(f"result file {name!r} does not exist in bench/results/")
 
+    return errors
+
+
+def normal(number: str) -> str:
+    """A cited number as text, spacing and ASCII spellings aside."""
+    return number.replace(" ", "").replace("x", "×").replace("µs", "us")
+
+
+def self_test(pep: str) -> list[str]:
+    """Swap two different cited numbers in place: the check must fail."""
+    cited = [m for m in RATIO.finditer(pep) if MARKER.match(pep, m.end())]
+    pair = next(((a, b) for a in cited for b in cited
+                 if a.start() < b.start() and normal(a.group(0)) != normal(b.group(0))), None)
+    if pair is None:
+        return ["self-test: the PEP cites fewer than two different numbers"]
+    a, b = pair
+    swapped = (pep[:a.start()] + b.group(0) + pep[a.end():b.start()] + a.group(0)
+               + pep[b.end():])
+    if not check(swapped):
+        return [f"self-test: swapping {a.group(0)} and {b.group(0)} was not detected"]
+    return []
+
+
+def main() -> int:
+    if not os.path.exists(PEP):
+        print("check_pep_numbers: pep-draft.md is missing")
+        return 1
+    if not os.path.isdir(RESULTS):
+        print("check_pep_numbers: bench/results/ is missing (run make bench)")
+        return 1
+    with open(PEP, encoding="utf-8") as f:
+        pep = f.read()
+    errors = check(pep)
+    if "--self-test" in sys.argv[1:] and not errors:
+        errors = self_test(pep)
     if errors:
         print("check_pep_numbers: FAILED")
         for e in errors:
             print("  -", e)
         return 1
-    print("check_pep_numbers: ok (every cited number and result file is in bench/results/)")
+    print("check_pep_numbers: ok (every cited number is the result it names"
+          + (", and a swap is caught" if "--self-test" in sys.argv[1:] else "") + ")")
     return 0
 
 

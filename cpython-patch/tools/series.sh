@@ -26,7 +26,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PATCHDIR=$ROOT/cpython-patch
 TARBALL=${TARBALL:-$ROOT/build/cpython/dl/python3.13_3.13.5.orig.tar.xz}
-STEP_TESTS=(test_buffer test_bytes test_memoryview test_inspect test_array test_sys)
+STEP_TESTS=(test_buffer test_bytes test_memoryview test_inspect test_array test_sys
+            test_builtin test_baseexception test_exceptions test_struct)
 
 # Fixed identities and dates: the pristine commit is the same everywhere.
 export GIT_AUTHOR_NAME=bufferflags GIT_AUTHOR_EMAIL=bufferflags@example.invalid

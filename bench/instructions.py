@@ -1,0 +1,204 @@
+"""Deterministic cost: instructions per operation, counted by cachegrind.
+
+pyperf timings on a shared 2-core machine move by more than the one or two
+percent a state-word check costs.  Instruction counts do not: with a fixed
+hash seed the same interpreter runs the same instructions every time.  Each
+operation runs N times in a loop inside a function; the same loop with
+``pass`` is counted too, and the difference divided by N is the cost of one
+operation (interpreter start-up and the loop itself cancel out).
+
+    python3 bench/instructions.py OUT.json NAME=PYTHON [NAME=PYTHON ...]
+
+writes {"operations": [...], "counts": {NAME: {operation: instructions}}};
+
+    python3 bench/instructions.py --markdown IN.json OUT.md
+
+renders it as the tables the PEP cites.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+__all__ = ["OPERATIONS", "count", "markdown", "numbers", "main"]
+
+LOOPS = 20_000
+
+#: (name, setup, statement): unflagged operations first, then requests with
+#: the new flags.  Setup and statement run inside one function, so names are
+#: fast locals as in real code.
+OPERATIONS: list[tuple[str, str, str]] = [
+    ("memoryview(bytes).release()", "b = bytes(64)", "memoryview(b).release()"),
+    ("memoryview(bytearray).release()", "b = bytearray(64)", "memoryview(b).release()"),
+    ("memoryview(array).release()", "import array; a = array.array('B', bytes(64))",
+     "memoryview(a).release()"),
+    ("ba[3] = 1", "ba = bytearray(64)", "ba[3] = 1"),
+    ("ba[3]", "ba = bytearray(64)", "ba[3]"),
+    ("ba[8:24]", "ba = bytearray(64)", "ba[8:24]"),
+    ("ba.find(b'z')", "ba = bytearray(64)", "ba.find(b'z')"),
+    ("b''.join((ba,) * 4)", "ba = bytearray(64); t = (ba, ba, ba, ba)", "b''.join(t)"),
+    ("ba == ba2", "ba = bytearray(64); ba2 = bytearray(64)", "ba == ba2"),
+    ("ba.append(1); ba.pop()", "ba = bytearray(64)", "ba.append(1); ba.pop()"),
+    ("ba += b'x'; del ba[-1]", "ba = bytearray(64)", "ba += b'x'; del ba[-1]"),
+    ("bytes(ba)", "ba = bytearray(64)", "bytes(ba)"),
+    ("ba.decode('latin-1')", "ba = bytearray(64)", "ba.decode('latin-1')"),
+    ("a[3] = 1 (array)", "import array; a = array.array('B', bytes(64))", "a[3] = 1"),
+    ("a[3] (array)", "import array; a = array.array('B', bytes(64))", "a[3]"),
+    ("bytes.hex()", "b = bytes(64)", "b.hex()"),
+    # requests with the new flags: only the patched interpreters grant them
+    ("IMMUTABLE request (bytes)", "b = bytes(64); F = 0x400", "b.__buffer__(F).release()"),
+    ("plain request (bytes)", "b = bytes(64); F = 0", "b.__buffer__(F).release()"),
+    ("IMMUTABLE request (bytearray)", "b = bytearray(64); F = 0x400",
+     "b.__buffer__(F).release()"),
+    ("plain request (bytearray)", "b = bytearray(64); F = 0", "b.__buffer__(F).release()"),
+]
+
+FLAGGED = {"IMMUTABLE request (bytes)", "IMMUTABLE request (bytearray)"}
+
+_TEMPLATE = """\
+def run():
+    {setup}
+    for _ in range({loops}):
+        {stmt}
+run()
+"""
+
+_IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def _instructions(python: str, source: str) -> int:
+    """Instructions cachegrind counts for one run of `source`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(source)
+    try:
+        env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
+        proc = subprocess.run(
+            ["valgrind", "--tool=cachegrind", "--cache-sim=no",
+             "--cachegrind-out-file=/dev/null", python, "-I", "-S", f.name],
+            env=env, capture_output=True, text=True, check=False)
+    finally:
+        os.unlink(f.name)
+    match = _IREFS.search(proc.stderr)
+    if proc.returncode != 0 or match is None:
+        raise RuntimeError(f"{python}: cachegrind failed:\n{proc.stderr[-2000:]}")
+    return int(match.group(1).replace(",", ""))
+
+
+def count(python: str, setup: str, stmt: str, loops: int = LOOPS) -> float:
+    """Instructions of one `stmt`, net of the same loop running `pass`."""
+    full = _instructions(python, _TEMPLATE.format(setup=setup, stmt=stmt, loops=loops))
+    empty = _instructions(python, _TEMPLATE.format(setup=setup, stmt="pass", loops=loops))
+    return (full - empty) / loops
+
+
+def _geomean(values: list[float]) -> float:
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def numbers(counts: dict[str, dict[str, float | None]], flagged: set[str]) -> dict[str, str]:
+    """The citable numbers, by key (tools/check_pep_numbers.py resolves
+    them): per operation and build pair the ratio, and the geometric mean
+    of the unflagged ratios."""
+    out: dict[str, str] = {}
+    for base, patched, build in (("baseline", "patched", "gil"),
+                                 ("baseline-ft", "patched-ft", "ft")):
+        if base not in counts or patched not in counts:
+            continue
+        ratios = []
+        for op, b in counts[base].items():
+            p = counts[patched].get(op)
+            if b is None or p is None or b <= 0:
+                continue
+            out[f"instructions/{build}/{op}"] = f"{p / b:.3f}×"
+            out[f"instructions/{build}/{op}/count"] = f"{b:.0f} → {p:.0f}"
+            if op not in flagged:
+                ratios.append(p / b)
+        if ratios:
+            out[f"instructions/{build}/geomean"] = f"{_geomean(ratios):.3f}×"
+            out[f"instructions/{build}/max"] = f"{max(ratios):.3f}×"
+    return out
+
+
+def markdown(data: dict) -> str:
+    """The tables bench/results/instructions.md holds: each build pair
+    (baseline vs patched, GIL and free-threaded) side by side, per
+    operation, with the geometric mean of the unflagged ratios."""
+    counts = data["counts"]
+    lines = [
+        "# Instructions per operation (cachegrind)",
+        "",
+        f"`valgrind --tool=cachegrind --cache-sim=no`, `PYTHONHASHSEED=0`, each statement "
+        f"{data['loops']:,} times in a loop inside a function, minus the same loop running "
+        "`pass`; written by `bench/instructions.py` (`make bench`, group `instructions`). "
+    ]
+    rep = data.get("repeat")
+    if rep:
+        lines[-1] += (f" Repeatability: `{rep['operation']}` on {rep['interpreter']} counted twice "
+                      f"in this run, {rep['first']} and {rep['second']} instructions.")
+    for base, patched, title in (("baseline", "patched", "GIL build"),
+                                 ("baseline-ft", "patched-ft", "free-threaded build")):
+        if base not in counts or patched not in counts:
+            continue
+        lines += ["", f"## {title}: {base} vs {patched}", "",
+                  f"| operation | {base} | {patched} | ratio |", "|---|---|---|---|"]
+        ratios = []
+        for op in data["operations"]:
+            b, p = counts[base].get(op), counts[patched].get(op)
+            if b is None or p is None:
+                continue
+            r = p / b if b > 0 else float("nan")
+            if op not in data["flagged"] and b > 0:
+                ratios.append(r)
+            lines.append(f"| `{op}` | {b:.1f} | {p:.1f} | {r:.3f} |")
+        lines.append(f"| **geometric mean, {len(ratios)} unflagged operations** | | | "
+                     f"**{_geomean(ratios):.3f}** |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 4 and argv[1] == "--markdown":
+        with open(argv[2]) as f:
+            data = json.load(f)
+        with open(argv[3], "w") as f:
+            f.write(markdown(data))
+        return 0
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out, pairs = argv[1], [a.split("=", 1) for a in argv[2:]]
+    counts: dict[str, dict[str, float]] = {}
+    for name, python in pairs:
+        counts[name] = {}
+        for op, setup, stmt in OPERATIONS:
+            try:
+                counts[name][op] = round(count(python, setup, stmt), 1)
+            except RuntimeError as e:
+                # an interpreter without the flags refuses the flagged request
+                if op not in FLAGGED:
+                    raise
+                counts[name][op] = None
+                print(f"{name}: {op}: not available ({str(e).splitlines()[-1]})",
+                      file=sys.stderr)
+            print(f"{name:12} {op:36} {counts[name][op]}", file=sys.stderr)
+    # The claim "deterministic" is measured, not assumed: the first
+    # interpreter counts the first unflagged operation a second time.
+    name, python = pairs[0]
+    op, setup, stmt = OPERATIONS[3]
+    repeat = {"interpreter": name, "operation": op,
+              "first": counts[name][op], "second": round(count(python, setup, stmt), 1)}
+    with open(out, "w") as f:
+        json.dump({"loops": LOOPS, "hash_seed": 0, "repeat": repeat,
+                   "numbers": numbers(counts, FLAGGED),
+                   "operations": [op for op, _, _ in OPERATIONS],
+                   "flagged": sorted(FLAGGED), "counts": counts}, f, indent=1)
+        f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
