@@ -7,7 +7,9 @@ time divided by N*loops, i.e. the time per acquisition across all threads
 (lower is better; with perfect scaling it falls as 1/N up to the core count).
 
   immutable   m = memoryview._from_flags(x, FULL_RO|IMMUTABLE); m.release()
-  plain       m = memoryview(x); m.release()   (the unflagged reference)
+  plain       m = memoryview._from_flags(x, FULL_RO); m.release()
+              (the unflagged reference, through the same call path: the
+              two differ only in the request flags)
 Benchmark names: contention/<op>/<N> threads.
 """
 from __future__ import annotations
@@ -23,21 +25,18 @@ from _common import FULL_RO, IMMUTABLE, make_runner  # noqa: E402
 THREADS = (1, 2, 4)
 
 
-def worker_immutable(x, loops, barrier):
-    from_flags = memoryview._from_flags
-    flags = FULL_RO | IMMUTABLE
-    barrier.wait()
-    for _ in range(loops):
-        m = from_flags(x, flags)
-        m.release()
+def _worker(flags):
+    def worker(x, loops, barrier):
+        from_flags = memoryview._from_flags
+        barrier.wait()
+        for _ in range(loops):
+            m = from_flags(x, flags)
+            m.release()
+    return worker
 
 
-def worker_plain(x, loops, barrier):
-    mv = memoryview
-    barrier.wait()
-    for _ in range(loops):
-        m = mv(x)
-        m.release()
+worker_immutable = _worker(FULL_RO | IMMUTABLE)
+worker_plain = _worker(FULL_RO)
 
 
 def t_threads(loops, nthreads, worker):
