@@ -12,12 +12,12 @@ BUILD := $(ROOT)/build
 CPY := $(BUILD)/cpython
 PYTEST_ARGS ?= -q
 STOCK_PYTHONS := $(shell tools/stock-pythons.sh)
-SHIM_SOURCES := $(wildcard shim/bufferflags/*) pyproject.toml setup.py
+SHIM_SOURCES := $(wildcard shim/bufferflags/* shim/bufferflags/include/*) pyproject.toml setup.py LICENSE
 VENV_STAMPS := $(foreach py,$(STOCK_PYTHONS),$(BUILD)/venv/$(notdir $(py))/.installed)
 NATIVE_PYTHONS := $(CPY)/patched/bin/python3 $(CPY)/patched-ft/bin/python3
 
 .PHONY: test test-shim test-native test-cpython check-pep native venvs demo bench stress refleak clean
-.PHONY: regrtest tsan peer-suites
+.PHONY: regrtest tsan peer-suites bench-pyperformance
 
 test: test-shim native test-native test-cpython check-pep
 
@@ -36,7 +36,7 @@ test-shim: venvs
 	@set -e; for stamp in $(VENV_STAMPS); do \
 	  venv=$$(dirname $$stamp); \
 	  echo "== shim on $$($$venv/bin/python -c 'import sys; print(sys.version.split()[0])')"; \
-	  (cd $(BUILD) && $$venv/bin/python -m pytest $(PYTEST_ARGS) -p no:cacheprovider $(ROOT)/tests/conformance $(ROOT)/tests/shim $(ROOT)/tests/stress); \
+	  (cd $(BUILD) && $$venv/bin/python -m pytest $(PYTEST_ARGS) -p no:cacheprovider $(ROOT)/tests/conformance $(ROOT)/tests/shim $(ROOT)/tests/capi $(ROOT)/tests/stress); \
 	done
 
 native:
@@ -45,7 +45,7 @@ native:
 test-native: native
 	@set -e; for py in $(NATIVE_PYTHONS); do \
 	  echo "== native on $$py"; \
-	  (cd $(BUILD) && PYTHONPATH=$(ROOT)/shim $$py -m pytest $(PYTEST_ARGS) -p no:cacheprovider $(ROOT)/tests/conformance $(ROOT)/tests/native $(ROOT)/tests/stress); \
+	  (cd $(BUILD) && PYTHONPATH=$(ROOT)/shim $$py -m pytest $(PYTEST_ARGS) -p no:cacheprovider $(ROOT)/tests/conformance $(ROOT)/tests/native $(ROOT)/tests/capi $(ROOT)/tests/stress); \
 	done
 
 test-cpython: native
@@ -61,6 +61,11 @@ demo: $(firstword $(VENV_STAMPS))
 
 bench: venvs native
 	bench/run.sh
+
+# The standard CPython benchmark suite's bytes-heavy subset, baseline vs
+# patched (bench/results/pyperformance-compare.md); long, not in `make bench`.
+bench-pyperformance: native
+	bench/pyperformance.sh
 
 stress: venvs native
 	tools/stress.sh

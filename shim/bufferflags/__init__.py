@@ -3,9 +3,11 @@
 ``view(obj, immutable=True)`` gives a memoryview whose memory nothing can
 change while it is held; ``LockingBytearray`` is a bytearray that keeps that
 promise against every consumer.  On an interpreter that implements the flags
-natively (``NATIVE``) both delegate to it.  See proposal/semantics.md.
+natively (``NATIVE``) both delegate to it.  C extensions include
+``bufferflags.h`` from ``get_include()``.  See proposal/semantics.md.
 """
 from bufferflags._backend import NATIVE
+from bufferflags._c_api import _C_API, BufferConflictError, get_include
 from bufferflags._flags import EXCLUSIVE, IMMUTABLE, BufferFlags
 from bufferflags._registry import (
     LockingBytearray,
@@ -16,12 +18,14 @@ from bufferflags._registry import (
 from bufferflags._view import acquire, view
 
 __all__ = [
+    "BufferConflictError",
     "BufferFlags",
     "EXCLUSIVE",
     "IMMUTABLE",
     "LockingBytearray",
     "NATIVE",
     "acquire",
+    "get_include",
     "register",
     "supported_flags",
     "unregister",

@@ -39,11 +39,15 @@ static PyObject *conflict_error_type(void);
 #define _Py_BUFLOCK_CONFLICT_ERROR conflict_error_type()
 #include "_buflock.h"
 
-/* The exception for a refusal because of a held state (semantics.md §6). */
+/* The exception for a refusal because of a held state (semantics.md §6):
+ * BufferConflictError, made (or taken from builtins) by _c_api.c at
+ * import; BufferError before that. */
+static PyObject *conflict_error;
+
 static PyObject *
 conflict_error_type(void)
 {
-    return PyExc_BufferError;
+    return conflict_error != NULL ? conflict_error : PyExc_BufferError;
 }
 
 typedef struct {

@@ -1,7 +1,8 @@
 """cffi build script for bufferflags._native (API mode, compiled at install).
 
-cffi is only the build vehicle here: the one function it wraps,
-``bufferflags_init``, hands the real types and functions to Python once.
+cffi is only the build vehicle here: the two functions it wraps,
+``bufferflags_init`` and ``bufferflags_init_c_api``, hand the real types,
+functions and the C API capsule to Python once.
 """
 from pathlib import Path
 
@@ -10,12 +11,17 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 
 ffibuilder = FFI()
-ffibuilder.cdef("int bufferflags_init(intptr_t namespace_id);")
+ffibuilder.cdef(
+    "int bufferflags_init(intptr_t namespace_id);\n"
+    "int bufferflags_init_c_api(intptr_t namespace_id,"
+    " intptr_t supported_flags_id);"
+)
 ffibuilder.set_source(
     "bufferflags._native",
-    '#include "_locking.c"',
+    '#include "_locking.c"\n#include "_c_api.c"',
     include_dirs=[str(HERE)],
-    depends=[str(HERE / "_locking.c"), str(HERE / "_buflock.h")],
+    depends=[str(HERE / name) for name in (
+        "_locking.c", "_buflock.h", "_c_api.c", "include/bufferflags.h")],
     # _locking.c needs PyByteArrayObject and Py_buffer: not limited API.
     define_macros=[("_CFFI_NO_LIMITED_API", None)],
     py_limited_api=False,
