@@ -1903,19 +1903,39 @@ slow:
     return PyObject_Vectorcall(view_slow_path, args, nargs, kwnames);
 }
 
-/* configure_view(declared_bits, slow_path): wire native_view() to the
- * registry dict and to the Python implementation. */
+/* view()'s entry in native_functions (set at init) and the docstring
+ * configure_view() gave it: the Python implementation's signature and
+ * docstring, so that inspect.signature() and help() describe the function
+ * the fast path stands for. */
+static PyMethodDef *view_def;
+static PyObject *view_doc;
+
+/* configure_view(declared_bits, slow_path, doc): wire native_view() to the
+ * registry dict and to the Python implementation, and document it with doc
+ * ("view(<signature>)\n--\n\n<docstring>"). */
 static PyObject *
 native_configure_view(PyObject *Py_UNUSED(module), PyObject *const *args,
                       Py_ssize_t nargs)
 {
-    if (nargs != 2 || !PyDict_Check(args[0]) || !PyCallable_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "configure_view() takes a dict and a callable");
+    const char *doc;
+
+    if (nargs != 3 || !PyDict_Check(args[0]) || !PyCallable_Check(args[1])
+        || !PyUnicode_Check(args[2]))
+    {
+        PyErr_SetString(PyExc_TypeError, "configure_view() takes a dict, "
+                        "a callable and a docstring");
+        return NULL;
+    }
+    doc = PyUnicode_AsUTF8(args[2]);
+    if (doc == NULL) {
         return NULL;
     }
     Py_XSETREF(declared_bits, Py_NewRef(args[0]));
     Py_XSETREF(view_slow_path, Py_NewRef(args[1]));
+    Py_XSETREF(view_doc, Py_NewRef(args[2]));
+    if (view_def != NULL) {
+        view_def->ml_doc = doc;
+    }
     Py_RETURN_NONE;
 }
 
@@ -1964,11 +1984,11 @@ static PyMethodDef native_functions[] = {
      "acquire(obj, flags, readonly) -> memoryview over one acquisition"},
     {"view", (PyCFunction)(void (*)(void))native_view,
      METH_FASTCALL | METH_KEYWORDS,
-     "view($module, obj, /, *, immutable=False, exclusive=False, "
-     "writable=False, fallback=None)\n--\n\n"
+     "view(obj, *, immutable=False, exclusive=False, writable=False, "
+     "fallback=None)\n--\n\n"
      "A memoryview of obj that carries the requested guarantees."},
     {"configure_view", (PyCFunction)(void (*)(void))native_configure_view,
-     METH_FASTCALL, "configure_view(declared_bits, slow_path)"},
+     METH_FASTCALL, "configure_view(declared_bits, slow_path, doc)"},
     {"lock_state", native_lock_state, METH_O,
      "lock_state(obj) -> (mode, count) of a LockingBytearray"},
     {"same_buffer_procs", (PyCFunction)(void (*)(void))native_same_buffer_procs,
@@ -2033,6 +2053,9 @@ init_with_gil(PyObject *ns)
         return -1;
     }
     for (def = native_functions; def->ml_name != NULL; def++) {
+        if (strcmp(def->ml_name, "view") == 0) {
+            view_def = def;
+        }
         if (publish(ns, def->ml_name, PyCFunction_New(def, NULL)) < 0) {
             return -1;
         }

@@ -1,6 +1,7 @@
 """Acquiring buffers with guarantees: view() for users, acquire() for raw flags."""
 from __future__ import annotations
 
+import inspect
 import operator
 from typing import NoReturn
 
@@ -168,10 +169,22 @@ def _raise_without_cycle(exc: BaseException) -> NoReturn:
         del exc
 
 
+def _text_signature(func) -> str:
+    """func's signature and docstring in the form CPython reads a C
+    function's from (its __text_signature__ takes no annotations)."""
+    sig = inspect.signature(func)
+    plain = sig.replace(
+        parameters=[p.replace(annotation=p.empty) for p in sig.parameters.values()],
+        return_annotation=sig.empty,
+    )
+    return f"{func.__name__}{plain}\n--\n\n{inspect.getdoc(func)}"
+
+
 if not NATIVE:
     # The exact-type fast path runs in C; this function stays the reference
-    # implementation and handles every other case.
-    native.configure_view(_declared_bits, view)
+    # implementation and handles every other case, and lends the C function
+    # its signature and docstring.
+    native.configure_view(_declared_bits, view, _text_signature(view))
     view = native.view  # noqa: F811
 
 
