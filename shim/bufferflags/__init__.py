@@ -15,6 +15,7 @@ from bufferflags._registry import (
     supported_flags,
     unregister,
 )
+from bufferflags._version import __version__
 from bufferflags._view import acquire, view
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "IMMUTABLE",
     "LockingBytearray",
     "NATIVE",
+    "__version__",
     "acquire",
     "get_include",
     "register",
