@@ -136,6 +136,17 @@ def conflict_message(tp, action, mode, count=1):
     return "%s: cannot %s while %s" % (name, action, held_phrase(mode, count))
 
 
+def conflict_class(message):
+    """§6: the class of a refusal because of a held state, from its message.
+
+    BufferConflictError, except on the shim for a resize refused with stock
+    bytearray's own message (stock CPython raises it as BufferError, and the
+    shim words and raises its own the same way): §7.3."""
+    if message == RESIZE_SHARED_MESSAGE and not bf.NATIVE:
+        return BufferError
+    return bf.BufferConflictError
+
+
 def unsupported_message_prefix(tp, flagname):
     name = tp if isinstance(tp, str) else tp.__name__
     return "%s does not support %s" % (name, flagname)

@@ -9,8 +9,8 @@ import bufferflags as bf
 from ._support import (ACTION, EXCLUSIVE, FULL_RO, IMMUTABLE, KINDS,
                        RAW_REQUESTS, REFUSED, REQUESTS, RO, SIMPLE, TABLE_3_1,
                        TABLE_3_1_READING, WRITABLE, assert_fresh,
-                       conflict_message, count_of, hexflags, mode_of,
-                       while_reading)
+                       conflict_class, conflict_message, count_of, hexflags,
+                       mode_of, while_reading)
 from .conftest import DATA, HAS_PEP688
 
 # How each held state is reached: raw requests and the other public routes.
@@ -65,6 +65,7 @@ def test_s3_1_held_rows(locked, state, how, hold, kind, flags):
             bf.acquire(locked, flags)
         assert str(info.value) == conflict_message(
             type(locked), ACTION[kind], state, 1)
+        assert info.type is bf.BufferConflictError
         assert mode_of(locked) == state
         if state != "EXCLUSIVE":
             assert count_of(locked) == 1
@@ -96,6 +97,7 @@ def test_s3_1_free_with_reads_in_progress(locked, kind):
             with pytest.raises(BufferError) as info:
                 bf.acquire(locked, flags)
             seen.append(str(info.value))
+            assert info.type is bf.BufferConflictError
         else:
             m = bf.acquire(locked, flags)
             seen.append((m.readonly, mode_of(locked)))
