@@ -281,7 +281,7 @@ bf_exec(PyObject *module)
 static PyModuleDef_Slot bf_slots[] = {
     {Py_mod_exec, (void *)bf_exec},
 #ifdef Py_mod_gil
-    /* Nothing here needs the GIL: the binding is set once, in exec. */
+    /* The binding is set once, in exec; a Held is used by one thread. */
     {Py_mod_gil, Py_MOD_GIL_NOT_USED},
 #endif
     {0, NULL}

@@ -4,13 +4,13 @@ The same source is compiled against the full C API and, where the
 interpreter allows it (not on free-threaded 3.13), the limited API 3.11:
 the ``ext`` fixture is parametrized over the builds.
 """
+from pathlib import Path
+
 import pytest
 
 from ._build import build_extension, free_threaded
-from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 
 VARIANTS = {"full": ()}
 if not free_threaded():
