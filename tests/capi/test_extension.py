@@ -10,6 +10,7 @@ threads hammer the object never sees a byte change.
 """
 import array
 import ctypes
+import gc
 import mmap
 import sys
 import threading
@@ -134,12 +135,16 @@ def test_refusals_are_the_python_apis(ext, make, flags):
     and nothing is left held."""
     obj = make()
     expected = _python_refusal(obj, flags)
+    gc.collect()        # the traceback cycle above holds obj until collected
     before = sys.getrefcount(obj)
     with pytest.raises(BufferError) as info:
         ext.request(obj, flags)
-    assert (type(info.value), str(info.value)) == expected
-    assert type(info.value) is BufferError      # not a conflict (§6)
+    refusal = (type(info.value), str(info.value))
+    del info
+    gc.collect()
     assert sys.getrefcount(obj) == before
+    assert refusal == expected
+    assert refusal[0] is BufferError            # not a conflict (§6)
     if isinstance(obj, bytearray):
         obj.append(1)                           # nothing left exported
 
