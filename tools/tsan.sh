@@ -105,12 +105,17 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
     # so (semantics.md §7.4; requesting the flags is what excludes them).
     # (Two threads calling bytearray methods no longer race: the series runs
     # them in the object's critical section.)
+    # The barrier makes both threads run at once: a thread that ran to its
+    # end before the other was created would be ordered before it by the
+    # interpreter's own locks, and ThreadSanitizer would see no race.
     run control "$PY" -c 'if 1:
         import threading
         b = bytearray(64)
+        start = threading.Barrier(2)
         def w(v):
             m = memoryview(b)
-            for i in range(20000): m[0] = v; m[1] = m[2]
+            start.wait()
+            for i in range(200000): m[0] = v; m[1] = m[2]
         ts = [threading.Thread(target=w, args=(k,)) for k in (1, 2)]
         for t in ts: t.start()
         for t in ts: t.join()'
