@@ -328,8 +328,10 @@ def block_instructions() -> str:
         return "Not measured (run `make bench`: group `instructions`)."
     with open(path) as f:
         text = f.read()
-    # drop the file's own title; the PEP has its heading
-    return re.sub(r"\A# .*\n\n", "", text).strip()
+    # drop the file's own title (the PEP has its heading) and nest its
+    # sections one level down, under the PEP's and summary.md's
+    text = re.sub(r"\A# .*\n\n", "", text).strip()
+    return re.sub(r"^## ", "### ", text, flags=re.M)
 
 
 def main() -> int:
