@@ -1152,9 +1152,15 @@ call_decode(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
         result = call_base(M_decode, self, args, nargs, kwnames);
     }
     else {
+        /* The own read stops the shim's resizes; stock's export count,
+         * pinned as bytearray.join() pins it, stops bytearray's own methods
+         * called on self from the codec (bytearray.append(self, x)), which
+         * the shim does not see, from moving the memory being decoded. */
+        ((PyByteArrayObject *)self)->ob_exports++;
         result = PyUnicode_Decode(PyByteArray_AS_STRING(self),
                                   PyByteArray_GET_SIZE(self),
                                   names[0], names[1]);
+        ((PyByteArrayObject *)self)->ob_exports--;
     }
     guard_exit(self);
     return result;

@@ -650,6 +650,33 @@ def test_decode_codec_sees_an_own_read():
             v.release()
 
 
+def test_decode_codec_cannot_resize_through_the_base_class():
+    """The codec runs while decode() reads the memory: a resize from it,
+    even through bytearray's own method (which the shim does not guard),
+    is refused, so the memory being decoded cannot move."""
+    obj = BACKEND.locked_types[0](b"abc")
+    refused = []
+
+    def decode(data, errors="strict"):
+        try:
+            bytearray.append(obj, 0x78)
+        except BufferError:
+            refused.append(True)
+        return bytes(data).decode("latin-1"), len(data)
+
+    def search(name):
+        if name == "bufferflags_model_base_resize":
+            return codecs.CodecInfo(codecs.latin_1_encode, decode, name=name)
+        return None
+    codecs.register(search)
+    try:
+        assert obj.decode("bufferflags_model_base_resize") == "abc"
+    finally:
+        codecs.unregister(search)
+    assert refused == [True]
+    assert bytes(obj) == b"abc"
+
+
 @pytest.mark.skipif(not HAS_PEP688, reason="Python-level __buffer__ is 3.12+")
 def test_extend_buffer_converted_first():
     obj = BACKEND.locked_types[0](b"abc")
