@@ -203,15 +203,7 @@ bufferflags_init_c_api(intptr_t namespace_id, intptr_t supported_flags_id)
     PyObject *ns = (PyObject *)namespace_id;
     int rc = init_c_api(ns, (PyObject *)supported_flags_id);
     if (rc < 0) {
-        PyObject *type, *value, *traceback;
-        PyErr_Fetch(&type, &value, &traceback);
-        PyErr_NormalizeException(&type, &value, &traceback);
-        if (PyDict_Check(ns) && value != NULL) {
-            PyDict_SetItemString(ns, "error", value);
-        }
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(traceback);
+        store_error(ns);    /* _locking.c */
     }
     PyGILState_Release(gil);
     return rc;

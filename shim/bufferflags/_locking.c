@@ -2069,6 +2069,23 @@ init_with_gil(PyObject *ns)
     return 0;
 }
 
+/* Hand the pending exception of a failed cffi entry point to the Python
+ * side, which raises it: ns["error"] (the entry points return only an
+ * int). */
+static void
+store_error(PyObject *ns)
+{
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (PyDict_Check(ns) && value != NULL) {
+        PyDict_SetItemString(ns, "error", value);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+}
+
 /* The one cffi entry point.  cffi calls it without the GIL.  Returns 0, or
  * -1 with the exception stored in ns["error"]. */
 int
@@ -2078,15 +2095,7 @@ bufferflags_init(intptr_t namespace_id)
     PyObject *ns = (PyObject *)namespace_id;
     int rc = init_with_gil(ns);
     if (rc < 0) {
-        PyObject *type, *value, *traceback;
-        PyErr_Fetch(&type, &value, &traceback);
-        PyErr_NormalizeException(&type, &value, &traceback);
-        if (PyDict_Check(ns) && value != NULL) {
-            PyDict_SetItemString(ns, "error", value);
-        }
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(traceback);
+        store_error(ns);
     }
     PyGILState_Release(gil);
     return rc;
