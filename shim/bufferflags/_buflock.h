@@ -8,7 +8,11 @@
  * The state is one Py_ssize_t word.  The mode lives in the two bits below
  * the sign bit and the count in the bits beneath, so code that only tests
  * "word > 0" or increments and decrements the word around a read (as
- * bytearray's ob_exports users do) keeps working.
+ * bytearray's ob_exports users do) keeps working.  A word whose count is 0
+ * is 0: the release that ends the last hold clears the mode too.  So the
+ * words are ordered by mode, FREE < SHARED < IMMUTABLE < EXCLUSIVE, and
+ * each question the common paths ask ("may I read?", "may I write?") is
+ * one compare of the whole word.
  *
  * The includer provides three macros before including this file:
  *   _Py_BUFLOCK_LOAD(ptr)     atomic load of a Py_ssize_t
@@ -36,6 +40,14 @@
 #endif
 #define _Py_BUFLOCK_KNOWN_FLAGS 0x0FFD
 
+/* Raising a conflict is kept out of line, so that the paths that check
+ * for one stay small. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define _Py_BUFLOCK_OUT_OF_LINE static __attribute__((noinline, unused))
+#else
+#  define _Py_BUFLOCK_OUT_OF_LINE static inline
+#endif
+
 #define _Py_BUFLOCK_FREE      0
 #define _Py_BUFLOCK_SHARED    1
 #define _Py_BUFLOCK_IMMUTABLE 2
@@ -44,12 +56,19 @@
 #define _Py_BUFLOCK_MODE_SHIFT (8 * (int)sizeof(Py_ssize_t) - 3)
 #define _Py_BUFLOCK_COUNT_MASK (((Py_ssize_t)1 << _Py_BUFLOCK_MODE_SHIFT) - 1)
 #define _Py_BUFLOCK_COUNT(word) ((word) & _Py_BUFLOCK_COUNT_MASK)
-/* A zero count means FREE whatever the mode bits say. */
-#define _Py_BUFLOCK_MODE(word) \
-    (_Py_BUFLOCK_COUNT(word) ? (int)(((word) >> _Py_BUFLOCK_MODE_SHIFT) & 3) \
-                         : _Py_BUFLOCK_FREE)
+#define _Py_BUFLOCK_MODE(word) ((int)((word) >> _Py_BUFLOCK_MODE_SHIFT))
 #define _Py_BUFLOCK_WORD(mode, count) \
     (((Py_ssize_t)(mode) << _Py_BUFLOCK_MODE_SHIFT) | (count))
+
+/* Neither an exclusive export nor a resize: the contents may be read. */
+#define _Py_BUFLOCK_MAY_READ(word) \
+    ((word) < _Py_BUFLOCK_WORD(_Py_BUFLOCK_EXCLUSIVE, 0))
+/* FREE or SHARED: the contents may be written, or exported writable. */
+#define _Py_BUFLOCK_MAY_WRITE(word) \
+    ((word) < _Py_BUFLOCK_WORD(_Py_BUFLOCK_IMMUTABLE, 0))
+/* The SHARED bit: set in SHARED and EXCLUSIVE mode, which is where an
+   immutable export is refused. */
+#define _Py_BUFLOCK_SHARED_BIT _Py_BUFLOCK_WORD(_Py_BUFLOCK_SHARED, 0)
 
 /* What is asked of the state: an export request (classified from its
  * PyBUF_* flags) or one of the object's own operations. */
@@ -97,40 +116,41 @@ static inline int
 _PyBufLock_Transition(Py_ssize_t word, _PyBufLock_Request request,
                       Py_ssize_t *new_word, int *readonly)
 {
-    int mode = _Py_BUFLOCK_MODE(word);
-    Py_ssize_t count = _Py_BUFLOCK_COUNT(word);
-
     *readonly = 1;
     switch (request) {
     case _Py_BUFLOCK_OWN_READ:
-        if (mode == _Py_BUFLOCK_EXCLUSIVE) {
+        if (!_Py_BUFLOCK_MAY_READ(word)) {
             return -1;
         }
-        *new_word = _Py_BUFLOCK_WORD(mode, count + 1);
+        *new_word = word + 1;   /* in the same mode */
         return 0;
     case _Py_BUFLOCK_PLAIN:
-        if (mode == _Py_BUFLOCK_IMMUTABLE) {
-            *new_word = _Py_BUFLOCK_WORD(mode, count + 1);
+        if (!_Py_BUFLOCK_MAY_WRITE(word)) {
+            if (!_Py_BUFLOCK_MAY_READ(word)) {
+                return -1;
+            }
+            *new_word = word + 1;   /* one more reader in IMMUTABLE mode */
             return 0;
         }
         /* fall through - elsewhere a plain read counts as a writer */
     case _Py_BUFLOCK_OWN_WRITE:
     case _Py_BUFLOCK_WRITABLE:
-        if (mode == _Py_BUFLOCK_IMMUTABLE || mode == _Py_BUFLOCK_EXCLUSIVE) {
+        if (!_Py_BUFLOCK_MAY_WRITE(word)) {
             return -1;
         }
         *readonly = 0;
-        *new_word = _Py_BUFLOCK_WORD(_Py_BUFLOCK_SHARED, count + 1);
+        *new_word = (word | _Py_BUFLOCK_SHARED_BIT) + 1;
         return 0;
     case _Py_BUFLOCK_IMMUTABLE_READ:
-        if (mode == _Py_BUFLOCK_SHARED || mode == _Py_BUFLOCK_EXCLUSIVE) {
+        /* FREE or IMMUTABLE */
+        if (word & _Py_BUFLOCK_SHARED_BIT) {
             return -1;
         }
-        *new_word = _Py_BUFLOCK_WORD(_Py_BUFLOCK_IMMUTABLE, count + 1);
+        *new_word = (word | _Py_BUFLOCK_WORD(_Py_BUFLOCK_IMMUTABLE, 0)) + 1;
         return 0;
     case _Py_BUFLOCK_EXCLUSIVE_READ:
     case _Py_BUFLOCK_EXCLUSIVE_WRITE:
-        if (count != 0) {
+        if (word != 0) {
             return -1;
         }
         *readonly = (request == _Py_BUFLOCK_EXCLUSIVE_READ);
@@ -165,6 +185,7 @@ _PyBufLock_Release(Py_ssize_t *word)
     Py_ssize_t old = _Py_BUFLOCK_LOAD(word);
     Py_ssize_t new_word;
     do {
+        /* The last hold clears the mode as well. */
         new_word = _Py_BUFLOCK_COUNT(old) <= 1 ? 0 : old - 1;
     } while (!_Py_BUFLOCK_CAS(word, &old, new_word));
 }
@@ -207,7 +228,7 @@ _PyBufLock_ShortName(PyObject *obj)
 
 /* Raise the BufferConflictError of semantics.md section 6 for a refused
  * request. */
-static inline void
+_Py_BUFLOCK_OUT_OF_LINE void
 _PyBufLock_RaiseConflict(PyObject *obj, _PyBufLock_Request request,
                          Py_ssize_t seen)
 {
@@ -247,6 +268,39 @@ _PyBufLock_RaiseConflict(PyObject *obj, _PyBufLock_Request request,
                  count == 1 ? "" : "s",
                  count == 1 ? "is" : "are",
                  mode == _Py_BUFLOCK_FREE ? "in progress" : "held");
+}
+
+/* Enter the state for an export request whose flags passed
+ * _PyBufLock_CheckRequest(); on refusal raise BufferConflictError and
+ * return -1, changing nothing.  *readonly tells how the buffer must be
+ * granted. */
+static inline int
+_PyBufLock_Export(PyObject *obj, Py_ssize_t *word, int flags, int *readonly)
+{
+    _PyBufLock_Request request = _PyBufLock_Classify(flags);
+    Py_ssize_t seen;
+    if (_PyBufLock_Acquire(word, request, readonly, &seen) < 0) {
+        _PyBufLock_RaiseConflict(obj, request, seen);
+        return -1;
+    }
+    return 0;
+}
+
+/* The common case of _PyBufLock_Export() in one compare: enter the state
+ * for a plain or writable request in FREE or SHARED mode, nearly every
+ * export, and return 1 (the buffer is granted writable).  Returns 0,
+ * changing nothing, for every other request: an exporter tries this first
+ * and keeps _PyBufLock_Export() on a path of its own. */
+static inline int
+_PyBufLock_TryExportWritable(Py_ssize_t *word, int flags)
+{
+    if (flags & (PyBUF_IMMUTABLE | PyBUF_EXCLUSIVE)) {
+        return 0;
+    }
+    Py_ssize_t old = _Py_BUFLOCK_LOAD(word);
+    return (_Py_BUFLOCK_MAY_WRITE(old)
+            && _Py_BUFLOCK_CAS(word, &old,
+                               (old | _Py_BUFLOCK_SHARED_BIT) + 1));
 }
 
 /* Raise the BufferError for a request refused before any state is read:

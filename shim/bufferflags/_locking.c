@@ -174,16 +174,14 @@ static char locked_export_mark;
 static int
 lba_getbuffer(PyObject *self, Py_buffer *view, int flags)
 {
-    _PyBufLock_Request request;
-    int readonly;
-    Py_ssize_t seen;
+    int readonly = 0;
 
     if (_PyBufLock_CheckRequest(flags) < 0) {
         return -1;
     }
-    request = _PyBufLock_Classify(flags);
-    if (_PyBufLock_Acquire(LOCK_WORD(self), request, &readonly, &seen) < 0) {
-        _PyBufLock_RaiseConflict(self, request, seen);
+    if (!_PyBufLock_TryExportWritable(LOCK_WORD(self), flags)
+        && _PyBufLock_Export(self, LOCK_WORD(self), flags, &readonly) < 0)
+    {
         return -1;
     }
     flags &= ~(PyBUF_IMMUTABLE | PyBUF_EXCLUSIVE);
