@@ -60,6 +60,13 @@ OPERATIONS: list[tuple[str, str, str]] = [
 
 FLAGGED = {"IMMUTABLE request (bytes)", "IMMUTABLE request (bytearray)"}
 
+#: What an immutable request costs over a plain one on the same (patched)
+#: interpreter: (kind, flagged operation, plain operation).
+_REQUEST_PAIRS = [
+    ("bytes", "IMMUTABLE request (bytes)", "plain request (bytes)"),
+    ("bytearray", "IMMUTABLE request (bytearray)", "plain request (bytearray)"),
+]
+
 _TEMPLATE = """\
 def run():
     {setup}
@@ -71,36 +78,100 @@ run()
 _IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
-def _instructions(python: str, source: str) -> int:
-    """Instructions cachegrind counts for one run of `source`."""
+#: Where the critical sections' instructions are counted: the lock that
+#: every bytearray and array operation takes on the free-threaded build
+#: (CPython 3.14 takes the same ones; unpatched 3.13.5 takes none), inlined
+#: from these files, plus the byte-sized atomics that only PyMutex uses.
+_LOCK_FILES = ("/pycore_critical_section.h", "/cpython/lock.h", "/pycore_lock.h",
+               "/Python/critical_section.c", "/Python/lock.c")
+_LOCK_ATOMICS = re.compile(r"^(_Py_atomic_\w+_uint8)\(")
+
+
+def _atomic_uint8_lines(path: str) -> set[int]:
+    """Lines of pyatomic_gcc.h inside the uint8 atomics (PyMutex's)."""
+    lines, inside = set(), False
+    with open(path) as f:
+        for number, text in enumerate(f, 1):
+            if text.startswith("_Py_atomic_"):
+                inside = bool(_LOCK_ATOMICS.match(text))
+            if inside:
+                lines.add(number)
+    return lines
+
+
+def _lock_share(outfile: str) -> int:
+    """Instructions a cachegrind output file attributes to locking."""
+    names: dict[str, str] = {}
+    current, total, atomics = "", 0, {}
+    with open(outfile) as f:
+        for line in f:
+            if line[:3] in ("fl=", "fi=", "fe="):
+                ref = line[3:].strip()
+                if ref.startswith("("):
+                    key, _, name = ref.partition(")")
+                    if name.strip():
+                        names[key] = name.strip()
+                    ref = names.get(key, "")
+                current = ref
+                if current.endswith("/pyatomic_gcc.h") and current not in atomics:
+                    atomics[current] = (_atomic_uint8_lines(current)
+                                        if os.path.exists(current) else set())
+            elif line[:1].isdigit():
+                number, _, cost = line.partition(" ")
+                if current.endswith(_LOCK_FILES) or int(number) in atomics.get(current, ()):
+                    total += int(cost.split()[0])
+    return total
+
+
+def _instructions(python: str, source: str, locks: bool = False) -> tuple[int, int]:
+    """Instructions cachegrind counts for one run of `source`, and (with
+    `locks`) how many of them are locking."""
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(source)
+    out = f.name + ".cg"
     try:
         env = dict(os.environ, PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1")
         proc = subprocess.run(
             ["valgrind", "--tool=cachegrind", "--cache-sim=no",
-             "--cachegrind-out-file=/dev/null", python, "-I", "-S", f.name],
+             f"--cachegrind-out-file={out if locks else '/dev/null'}",
+             python, "-I", "-S", f.name],
             env=env, capture_output=True, text=True, check=False)
+        match = _IREFS.search(proc.stderr)
+        if proc.returncode != 0 or match is None:
+            raise RuntimeError(f"{python}: cachegrind failed:\n{proc.stderr[-2000:]}")
+        return (int(match.group(1).replace(",", "")),
+                _lock_share(out) if locks else 0)
     finally:
         os.unlink(f.name)
-    match = _IREFS.search(proc.stderr)
-    if proc.returncode != 0 or match is None:
-        raise RuntimeError(f"{python}: cachegrind failed:\n{proc.stderr[-2000:]}")
-    return int(match.group(1).replace(",", ""))
+        if os.path.exists(out):
+            os.unlink(out)
 
 
-def count(python: str, setup: str, stmt: str, loops: int = LOOPS) -> float:
-    """Instructions of one `stmt`, net of the same loop running `pass`."""
-    full = _instructions(python, _TEMPLATE.format(setup=setup, stmt=stmt, loops=loops))
-    empty = _instructions(python, _TEMPLATE.format(setup=setup, stmt="pass", loops=loops))
-    return (full - empty) / loops
+def count(python: str, setup: str, stmt: str, loops: int = LOOPS,
+          locks: bool = False) -> tuple[float, float]:
+    """Instructions of one `stmt`, net of the same loop running `pass`, and
+    (with `locks`) how many of them are locking."""
+    full = _instructions(python, _TEMPLATE.format(setup=setup, stmt=stmt, loops=loops), locks)
+    empty = _instructions(python, _TEMPLATE.format(setup=setup, stmt="pass", loops=loops), locks)
+    return (full[0] - empty[0]) / loops, (full[1] - empty[1]) / loops
 
 
 def _geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
-def numbers(counts: dict[str, dict[str, float | None]], flagged: set[str]) -> dict[str, str]:
+def _net_of_locking(locking: dict, base: str, patched: str, op: str,
+                    b: float, p: float) -> float | None:
+    """patched / base with the critical sections' instructions taken out
+    of both (None when they were not counted)."""
+    lb, lp = locking.get(base, {}).get(op), locking.get(patched, {}).get(op)
+    if lb is None or lp is None:
+        return None
+    return (p - lp) / (b - lb)
+
+
+def numbers(counts: dict[str, dict[str, float | None]], flagged: set[str],
+            locking: dict | None = None) -> dict[str, str]:
     """The citable numbers, by key (tools/check_pep_numbers.py resolves
     them): per operation and build pair the ratio, and the geometric mean
     of the unflagged ratios."""
@@ -109,18 +180,30 @@ def numbers(counts: dict[str, dict[str, float | None]], flagged: set[str]) -> di
                                  ("baseline-ft", "patched-ft", "ft")):
         if base not in counts or patched not in counts:
             continue
-        ratios = []
+        ratios, net = [], []
         for op, b in counts[base].items():
             p = counts[patched].get(op)
             if b is None or p is None or b <= 0:
                 continue
             out[f"instructions/{build}/{op}"] = f"{p / b:.3f}×"
             out[f"instructions/{build}/{op}/count"] = f"{b:.0f} → {p:.0f}"
+            r = _net_of_locking(locking or {}, base, patched, op, b, p)
+            if r is not None:
+                out[f"instructions/{build}/{op}/net-of-locking"] = f"{r:.3f}×"
             if op not in flagged:
                 ratios.append(p / b)
+                if r is not None:
+                    net.append(r)
         if ratios:
             out[f"instructions/{build}/geomean"] = f"{_geomean(ratios):.3f}×"
             out[f"instructions/{build}/max"] = f"{max(ratios):.3f}×"
+        if net and len(net) == len(ratios):
+            out[f"instructions/{build}/geomean/net-of-locking"] = f"{_geomean(net):.3f}×"
+            out[f"instructions/{build}/max/net-of-locking"] = f"{max(net):.3f}×"
+        for kind, flagged_op, plain_op in _REQUEST_PAIRS:
+            f, p = counts[patched].get(flagged_op), counts[patched].get(plain_op)
+            if f is not None and p:
+                out[f"instructions/{build}/immutable-vs-plain/{kind}"] = f"{f / p:.3f}×"
     return out
 
 
@@ -145,19 +228,48 @@ def markdown(data: dict) -> str:
                                  ("baseline-ft", "patched-ft", "free-threaded build")):
         if base not in counts or patched not in counts:
             continue
-        lines += ["", f"## {title}: {base} vs {patched}", "",
-                  f"| operation | {base} | {patched} | ratio |", "|---|---|---|---|"]
-        ratios = []
+        locking = data.get("locking", {})
+        split = base in locking and patched in locking
+        head = f"| operation | {base} | {patched} | ratio |"
+        rule = "|---|---|---|---|"
+        if split:
+            head += " of which critical sections | ratio net of critical sections |"
+            rule += "---|---|"
+        lines += ["", f"## {title}: {base} vs {patched}", "", head, rule]
+        ratios, net = [], []
         for op in data["operations"]:
             b, p = counts[base].get(op), counts[patched].get(op)
             if b is None or p is None:
                 continue
             r = p / b if b > 0 else float("nan")
+            row = f"| `{op}` | {b:.1f} | {p:.1f} | {r:.3f} |"
+            n = _net_of_locking(locking, base, patched, op, b, p) if split else None
+            if split:
+                row += (f" {locking[base][op]:.1f} / {locking[patched][op]:.1f} | "
+                        f"{n:.3f} |")
             if op not in data["flagged"] and b > 0:
                 ratios.append(r)
-            lines.append(f"| `{op}` | {b:.1f} | {p:.1f} | {r:.3f} |")
-        lines.append(f"| **geometric mean, {len(ratios)} unflagged operations** | | | "
-                     f"**{_geomean(ratios):.3f}** |")
+                if n is not None:
+                    net.append(n)
+            lines.append(row)
+        total = (f"| **geometric mean, {len(ratios)} unflagged operations** | | | "
+                 f"**{_geomean(ratios):.3f}** |")
+        if split:
+            total += f" | **{_geomean(net):.3f}** |"
+        lines.append(total)
+        if split:
+            lines += ["", "Critical sections: the instructions inlined from "
+                      "`pycore_critical_section.h`, `cpython/lock.h` and `pycore_lock.h`, run in "
+                      "`Python/critical_section.c` and `Python/lock.c`, and the byte-sized atomics "
+                      "only `PyMutex` uses. CPython 3.14 takes the same critical sections around "
+                      "`bytearray` and `array` operations; unpatched 3.13.5 takes none."]
+        pairs = [(kind, counts[patched].get(f), counts[patched].get(p))
+                 for kind, f, p in _REQUEST_PAIRS]
+        pairs = [(kind, f, p) for kind, f, p in pairs if f is not None and p]
+        if pairs:
+            lines += ["", f"An immutable request against a plain one on {patched}: "
+                      + "; ".join(f"{kind} {f:.1f} / {p:.1f} = {f / p:.3f}"
+                                  for kind, f, p in pairs) + "."]
     return "\n".join(lines) + "\n"
 
 
@@ -173,11 +285,15 @@ def main(argv: list[str]) -> int:
         return 2
     out, pairs = argv[1], [a.split("=", 1) for a in argv[2:]]
     counts: dict[str, dict[str, float]] = {}
+    locking: dict[str, dict[str, float]] = {}
     for name, python in pairs:
         counts[name] = {}
         for op, setup, stmt in OPERATIONS:
             try:
-                counts[name][op] = round(count(python, setup, stmt), 1)
+                total, lock = count(python, setup, stmt, locks=name.endswith("-ft"))
+                counts[name][op] = round(total, 1)
+                if name.endswith("-ft"):
+                    locking.setdefault(name, {})[op] = round(lock, 1)
             except RuntimeError as e:
                 # an interpreter without the flags refuses the flagged request
                 if op not in FLAGGED:
@@ -190,13 +306,14 @@ def main(argv: list[str]) -> int:
     # counts one operation a second time.
     op, setup, stmt = OPERATIONS[3]
     repeat = {"operation": op,
-              "counts": {name: [counts[name][op], round(count(python, setup, stmt), 1)]
+              "counts": {name: [counts[name][op], round(count(python, setup, stmt)[0], 1)]
                          for name, python in pairs}}
     with open(out, "w") as f:
         json.dump({"loops": LOOPS, "hash_seed": 0, "repeat": repeat,
-                   "numbers": numbers(counts, FLAGGED),
+                   "numbers": numbers(counts, FLAGGED, locking),
                    "operations": [op for op, _, _ in OPERATIONS],
-                   "flagged": sorted(FLAGGED), "counts": counts}, f, indent=1)
+                   "flagged": sorted(FLAGGED), "counts": counts,
+                   "locking": locking}, f, indent=1)
         f.write("\n")
     return 0
 
