@@ -1,11 +1,14 @@
 """Deterministic cost: instructions per operation, counted by cachegrind.
 
 pyperf timings on a shared 2-core machine move by more than the one or two
-percent a state-word check costs.  Instruction counts do not: with a fixed
-hash seed the same interpreter runs the same instructions every time.  Each
-operation runs N times in a loop inside a function; the same loop with
-``pass`` is counted too, and the difference divided by N is the cost of one
-operation (interpreter start-up and the loop itself cancel out).
+percent a state-word check costs.  Instruction counts barely do: with a
+fixed hash seed a whole run moves by a few tens of thousands of
+instructions (one-off allocator and GC work).  Each operation runs N times
+in a loop inside a function; the same loop with ``pass`` is counted too,
+and the difference divided by N is the cost of one operation (interpreter
+start-up and the loop itself cancel out, and the run-to-run movement
+becomes a few instructions per operation; one operation is counted twice
+to show it).
 
     python3 bench/instructions.py OUT.json NAME=PYTHON [NAME=PYTHON ...]
 
@@ -25,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 
-__all__ = ["OPERATIONS", "count", "markdown", "numbers", "main"]
+__all__ = ["OPERATIONS", "WORKLOADS", "count", "markdown", "numbers", "main"]
 
 LOOPS = 20_000
 
@@ -59,6 +62,30 @@ OPERATIONS: list[tuple[str, str, str]] = [
 ]
 
 FLAGGED = {"IMMUTABLE request (bytes)", "IMMUTABLE request (bytearray)"}
+
+_WORKLOAD = "workload: "
+
+#: Small programs in the style of the pyperformance subset of
+#: `make bench-pyperformance` (not its code): whether whole workloads that
+#: move bytes around run more instructions, which timings on this machine
+#: cannot settle.  Reported in their own table, outside the geometric mean
+#: of single operations.
+WORKLOADS: list[tuple[str, str, str]] = [
+    ("workload: pickle.dumps", "import pickle; o = [{'a': i, 'b': b'xy' * 8, 'c': 'text'} "
+     "for i in range(10)]", "pickle.dumps(o, 4)"),
+    ("workload: pickle.loads", "import pickle; d = pickle.dumps([{'a': i, 'b': b'xy' * 8, "
+     "'c': 'text'} for i in range(10)], 4)", "pickle.loads(d)"),
+    ("workload: json.dumps", "import json; o = {'k%d' % i: [i, 'v' * i, None] for i in range(10)}",
+     "json.dumps(o)"),
+    ("workload: json.loads", "import json; d = json.dumps({'k%d' % i: [i, 'v' * i, None] "
+     "for i in range(10)})", "json.loads(d)"),
+    ("workload: re.findall over bytes", "import re; r = re.compile(rb'[a-z]+[0-9]'); "
+     "t = b'abc1 def2 ghi3 ' * 8", "r.findall(t)"),
+    ("workload: io.BytesIO write/getvalue", "import io", "f = io.BytesIO(); f.write(b'x' * 64); "
+     "f.write(bytearray(64)); f.getvalue()"),
+    ("workload: unpack_sequence", "t = tuple(range(10))", "a, b, c, d, e, f, g, h, i, j = t"),
+]
+_LONG_WORKLOADS = {op for op, _, _ in WORKLOADS} - {"workload: unpack_sequence"}
 
 #: What an immutable request costs over a plain one on the same (patched)
 #: interpreter: (kind, flagged operation, plain operation).
@@ -180,7 +207,7 @@ def numbers(counts: dict[str, dict[str, float | None]], flagged: set[str],
                                  ("baseline-ft", "patched-ft", "ft")):
         if base not in counts or patched not in counts:
             continue
-        ratios, net = [], []
+        ratios, net, workloads = [], [], []
         for op, b in counts[base].items():
             p = counts[patched].get(op)
             if b is None or p is None or b <= 0:
@@ -190,10 +217,15 @@ def numbers(counts: dict[str, dict[str, float | None]], flagged: set[str],
             r = _net_of_locking(locking or {}, base, patched, op, b, p)
             if r is not None:
                 out[f"instructions/{build}/{op}/net-of-locking"] = f"{r:.3f}×"
-            if op not in flagged:
+            if op.startswith(_WORKLOAD):
+                workloads.append(p / b)
+            elif op not in flagged:
                 ratios.append(p / b)
                 if r is not None:
                     net.append(r)
+        if workloads:
+            out[f"instructions/{build}/workloads/geomean"] = f"{_geomean(workloads):.3f}×"
+            out[f"instructions/{build}/workloads/max"] = f"{max(workloads):.3f}×"
         if ratios:
             out[f"instructions/{build}/geomean"] = f"{_geomean(ratios):.3f}×"
             out[f"instructions/{build}/max"] = f"{max(ratios):.3f}×"
@@ -263,6 +295,16 @@ def markdown(data: dict) -> str:
                       "`Python/critical_section.c` and `Python/lock.c`, and the byte-sized atomics "
                       "only `PyMutex` uses. CPython 3.14 takes the same critical sections around "
                       "`bytearray` and `array` operations; unpatched 3.13.5 takes none."]
+        rows = [(op, counts[base].get(op), counts[patched].get(op))
+                for op in data.get("workloads", [])]
+        rows = [(op, b, p) for op, b, p in rows if b and p is not None]
+        if rows:
+            lines += ["", f"Workloads in the style of the pyperformance subset, {base} vs {patched}:",
+                      "", f"| workload | {base} | {patched} | ratio |", "|---|---|---|---|"]
+            lines += [f"| `{op[len(_WORKLOAD):]}` | {b:.1f} | {p:.1f} | {p / b:.3f} |"
+                      for op, b, p in rows]
+            lines.append(f"| **geometric mean, {len(rows)} workloads** | | | "
+                         f"**{_geomean([p / b for _, b, p in rows]):.3f}** |")
         pairs = [(kind, counts[patched].get(f), counts[patched].get(p))
                  for kind, f, p in _REQUEST_PAIRS]
         pairs = [(kind, f, p) for kind, f, p in pairs if f is not None and p]
@@ -288,9 +330,14 @@ def main(argv: list[str]) -> int:
     locking: dict[str, dict[str, float]] = {}
     for name, python in pairs:
         counts[name] = {}
-        for op, setup, stmt in OPERATIONS:
+        for op, setup, stmt in OPERATIONS + WORKLOADS:
             try:
-                total, lock = count(python, setup, stmt, locks=name.endswith("-ft"))
+                # A run's count moves by some 50,000 instructions from run
+                # to run (one-off allocator and GC work), so each statement
+                # loops LOOPS times; a workload of tens of thousands of
+                # instructions needs a tenth of that.
+                loops = LOOPS // 10 if op in _LONG_WORKLOADS else LOOPS
+                total, lock = count(python, setup, stmt, loops, locks=name.endswith("-ft"))
                 counts[name][op] = round(total, 1)
                 if name.endswith("-ft"):
                     locking.setdefault(name, {})[op] = round(lock, 1)
@@ -312,6 +359,7 @@ def main(argv: list[str]) -> int:
         json.dump({"loops": LOOPS, "hash_seed": 0, "repeat": repeat,
                    "numbers": numbers(counts, FLAGGED, locking),
                    "operations": [op for op, _, _ in OPERATIONS],
+                   "workloads": [op for op, _, _ in WORKLOADS],
                    "flagged": sorted(FLAGGED), "counts": counts,
                    "locking": locking}, f, indent=1)
         f.write("\n")
