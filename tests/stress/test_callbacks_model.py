@@ -48,6 +48,7 @@ immutable export with its snapshot.  Known, intended: a separator's
 follows what fired), ``decode()`` runs its codec lookup inside the access.
 """
 import codecs
+import contextlib
 import itertools
 import operator
 import sys
@@ -175,6 +176,23 @@ def _encoding(H):
     codecs.register(search)
     H.cleanups.append(lambda: codecs.unregister(search))
     return unique
+
+
+@contextlib.contextmanager
+def _latin1_codec(decode):
+    """A latin-1 codec whose decoder is `decode`, registered under a fresh
+    name (yielded) while the block runs."""
+    unique = "bufferflags_model_%d" % next(_CODEC_NAMES)
+
+    def search(asked):
+        if asked != unique:
+            return None
+        return codecs.CodecInfo(codecs.latin_1_encode, decode, name=unique)
+    codecs.register(search)
+    try:
+        yield unique
+    finally:
+        codecs.unregister(search)
 
 
 def _setitem(x, key, value):
@@ -564,21 +582,12 @@ class CallbackMachine(RuleBasedStateMachine):
                 m.end_read()
 
         if name == "decode":
-            unique = "bufferflags_model_%d" % next(_CODEC_NAMES)
-
             def decode(data, errors="strict"):
                 inside()
                 return bytes(data).decode("latin-1"), len(data)
 
-            def search(asked):
-                if asked != unique:
-                    return None
-                return codecs.CodecInfo(codecs.latin_1_encode, decode, name=unique)
-            codecs.register(search)
-            try:
+            with _latin1_codec(decode) as unique:
                 got = self._outcome(lambda: op(side.obj, unique))
-            finally:
-                codecs.unregister(search)
         else:
             class Probe:
                 def __bytes__(self):
@@ -636,16 +645,11 @@ def test_decode_codec_sees_an_own_read():
         held.append(bf.view(obj, immutable=True))     # §3.1 READING: granted
         return bytes(data).decode("latin-1"), len(data)
 
-    def search(name):
-        if name == "bufferflags_model_own_read":
-            return codecs.CodecInfo(codecs.latin_1_encode, decode, name=name)
-        return None
-    codecs.register(search)
     try:
-        assert obj.decode("bufferflags_model_own_read") == "abc"
+        with _latin1_codec(decode) as name:
+            assert obj.decode(name) == "abc"
         assert len(held) == 1
     finally:
-        codecs.unregister(search)
         for v in held:
             v.release()
 
@@ -664,15 +668,8 @@ def test_decode_codec_cannot_resize_through_the_base_class():
             refused.append(True)
         return bytes(data).decode("latin-1"), len(data)
 
-    def search(name):
-        if name == "bufferflags_model_base_resize":
-            return codecs.CodecInfo(codecs.latin_1_encode, decode, name=name)
-        return None
-    codecs.register(search)
-    try:
-        assert obj.decode("bufferflags_model_base_resize") == "abc"
-    finally:
-        codecs.unregister(search)
+    with _latin1_codec(decode) as name:
+        assert obj.decode(name) == "abc"
     assert refused == [True]
     assert bytes(obj) == b"abc"
 
