@@ -394,40 +394,59 @@ converted_sep(PyObject *sep)
 }
 
 /* join()'s iterable, run out into a private list of buffers, with stock
- * join's errors. */
+ * join's errors.  As upstream's join (3.13.15+, gh-151295), an item's
+ * __buffer__ that changes the length of the joined sequence makes it raise
+ * RuntimeError; one that replaces an item joins the buffer that item gave
+ * (the private list keeps the item alive).  The first item that is not a
+ * buffer ends the conversion: stock join raises TypeError for it before it
+ * asks any later item for its buffer. */
 static PyObject *
 converted_items(PyObject *iterable)
 {
     PyObject *seq, *items;
-    Py_ssize_t i;
+    Py_ssize_t i, seqlen;
 
     seq = PySequence_Fast(iterable, "can only join an iterable");
     if (seq == NULL) {
         return NULL;
     }
     items = PySequence_List(seq);
-    Py_DECREF(seq);
     if (items == NULL) {
+        Py_DECREF(seq);
         return NULL;
     }
-    for (i = 0; i < PyList_GET_SIZE(items); i++) {
+    seqlen = PyList_GET_SIZE(items);
+    for (i = 0; i < seqlen; i++) {
         PyObject *item = PyList_GET_ITEM(items, i);
         PyObject *exact;
-        if (EXACT_BUFFER(item) || !PyObject_CheckBuffer(item)) {
+        if (EXACT_BUFFER(item)) {
             continue;
+        }
+        if (!PyObject_CheckBuffer(item)) {
+            break;
         }
         exact = PyMemoryView_FromObject(item);
         if (exact == NULL) {
             PyErr_Format(PyExc_TypeError,
                          "sequence item %zd: expected a bytes-like object, "
                          "%.80s found", i, Py_TYPE(item)->tp_name);
-            Py_DECREF(items);
-            return NULL;
+            goto error;
         }
         PyList_SET_ITEM(items, i, exact);
         Py_DECREF(item);
+        if (PySequence_Fast_GET_SIZE(seq) != seqlen) {
+            PyErr_SetString(PyExc_RuntimeError,
+                            "sequence changed size during iteration");
+            goto error;
+        }
     }
+    Py_DECREF(seq);
     return items;
+
+error:
+    Py_DECREF(seq);
+    Py_DECREF(items);
+    return NULL;
 }
 
 /* decode()'s encoding: the codec is looked up now (a search function is

@@ -430,3 +430,45 @@ def test_s3_2_read_operand_buffer_is_taken_once(locked):
     assert operator.contains(locked, Operand())
     assert len(calls) == 2
     assert_fresh(locked, DATA)
+
+
+def _join_list(mutate):
+    """[b"a", Item(), b"c"] where Item's __buffer__ runs mutate(the list);
+    the list holds the only reference to the Item (CPython's
+    test_join_concurrent_buffer_mutation, gh-151295)."""
+    class Item:
+        def __buffer__(self, flags):
+            mutate(seq)
+            return memoryview(b"x")
+    seq = [b"a", Item(), b"c"]
+    return seq
+
+
+@pytest.mark.skipif(not HAS_PEP688, reason="Python-level __buffer__ is 3.12+")
+@pytest.mark.parametrize("sep", [b"", b"::"], ids=["empty-sep", "sep"])
+def test_s3_2_join_list_changed_size_by_an_items_buffer(locked_type, sep):
+    """join() follows upstream (3.13.15+, gh-151295): an item's __buffer__
+    that changes the length of the joined list makes join raise
+    RuntimeError("sequence changed size during iteration"); one that only
+    replaces an item joins the buffer that item's __buffer__ returned.
+    Nothing is left held, on the separator or elsewhere."""
+    locked = locked_type(sep)
+    seq = _join_list(lambda seq: seq.clear())
+    with pytest.raises(RuntimeError,
+                       match=r"^sequence changed size during iteration$"):
+        locked.join(seq)
+    assert seq == []
+    assert_fresh(locked, sep)
+
+    def replace(seq):
+        seq[1] = b"z"
+    seq = _join_list(replace)
+    assert locked.join(seq) == sep.join([b"a", b"x", b"c"])
+    assert seq == [b"a", b"z", b"c"]
+    assert_fresh(locked, sep)
+
+    grown = _join_list(lambda seq: seq.append(b"d"))
+    with pytest.raises(RuntimeError,
+                       match=r"^sequence changed size during iteration$"):
+        locked.join(grown)
+    assert_fresh(locked, sep)
