@@ -45,7 +45,10 @@ checksum_exec(PyObject *module)
 
 static PyModuleDef_Slot checksum_slots[] = {
     {Py_mod_exec, checksum_exec},
-#ifdef Py_mod_gil
+/* Py_MOD_GIL_NOT_USED exists from 3.13, and under the limited API only from
+   Py_LIMITED_API 3.13 (3.15 defines the Py_mod_gil slot for every version). */
+#if PY_VERSION_HEX >= 0x030D0000 \
+    && (!defined(Py_LIMITED_API) || Py_LIMITED_API + 0 >= 0x030D0000)
     {Py_mod_gil, Py_MOD_GIL_NOT_USED},
 #endif
     {0, NULL}

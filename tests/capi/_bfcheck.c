@@ -280,7 +280,10 @@ bf_exec(PyObject *module)
 
 static PyModuleDef_Slot bf_slots[] = {
     {Py_mod_exec, (void *)bf_exec},
-#ifdef Py_mod_gil
+/* Py_MOD_GIL_NOT_USED exists from 3.13, and under the limited API only from
+   Py_LIMITED_API 3.13 (3.15 defines the Py_mod_gil slot for every version). */
+#if PY_VERSION_HEX >= 0x030D0000 \
+    && (!defined(Py_LIMITED_API) || Py_LIMITED_API + 0 >= 0x030D0000)
     /* The binding is set once, in exec; a Held is used by one thread. */
     {Py_mod_gil, Py_MOD_GIL_NOT_USED},
 #endif

@@ -11,6 +11,7 @@ import pytest
 import bufferflags as bf
 
 from ._build import build_extension
+from .conftest import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "checksum"
@@ -30,10 +31,13 @@ def fnv1a(data):
     return h
 
 
-@pytest.fixture(scope="module")
-def checksum(tmp_path_factory):
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def checksum(request, tmp_path_factory):
+    """The example built against the full C API and, where the interpreter
+    allows it, the limited API 3.11 (as tests/capi/_bfcheck.c)."""
     built = build_extension(EXAMPLE / "checksum.c", "checksum",
-                            tmp_path_factory.mktemp("example"))
+                            tmp_path_factory.mktemp("example"),
+                            VARIANTS[request.param])
     assert "warning" not in built.warnings, built.warnings
     return built
 
