@@ -39,7 +39,7 @@ NICE=(nice -n 10)
 
 warn_untested() {
     echo "=================================================================="
-    echo "WARNING: CPython ${VERSIONS[*]} are NOT tested: $*"
+    echo "WARNING: CPython ${VERSIONS[0]} and ${VERSIONS[1]} are NOT tested: $*"
     echo "=================================================================="
 }
 
@@ -177,6 +177,7 @@ setup() {
 mkdir -p "$BUILD"
 exec 9> "$BUILD/sid-chroot.lock"
 flock 9    # one make at a time in the chroot
+unmount_all   # whatever a killed run (SIGKILL: no trap) left mounted
 
 cmd=${1:-test}; shift || true
 case $cmd in
