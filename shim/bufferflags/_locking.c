@@ -362,16 +362,23 @@ converted_char(PyObject *fill)
     return copy;
 }
 
-/* hex()'s separator, as an exact str or bytes.  Natively (patch 0001, a
- * stock use-after-free fix) the length of a str or bytes separator is its
- * real length, never a subclass's __len__, which could free the memory
- * being read; the shim does the same, so that __len__ never runs.  Any
- * other separator is measured with len(), first, for stock's errors. */
+/* hex()'s separator, as an exact str or bytes, converted while the read
+ * is held (as natively and upstream, gh-143195): a str or bytes subclass's
+ * __len__ runs once, here, and code it runs cannot resize the object.  The
+ * base method then gets the exact copy, so that __len__ runs only once. */
 static PyObject *
 converted_sep(PyObject *sep)
 {
     if (PyUnicode_CheckExact(sep) || PyBytes_CheckExact(sep)) {
         return Py_NewRef(sep);
+    }
+    Py_ssize_t length = PyObject_Length(sep);
+    if (length < 0) {
+        return NULL;
+    }
+    if (length != 1) {
+        PyErr_SetString(PyExc_ValueError, "sep must be length 1.");
+        return NULL;
     }
     if (PyUnicode_Check(sep)) {
         return PyUnicode_FromObject(sep);
@@ -380,16 +387,7 @@ converted_sep(PyObject *sep)
         return PyBytes_FromStringAndSize(PyBytes_AS_STRING(sep),
                                          PyBytes_GET_SIZE(sep));
     }
-    Py_ssize_t length = PyObject_Length(sep);
-    if (length < 0) {
-        return NULL;
-    }
-    if (length != 1) {
-        PyErr_SetString(PyExc_ValueError, "sep must be length 1.");
-    }
-    else {
-        PyErr_SetString(PyExc_TypeError, "sep must be str or bytes.");
-    }
+    PyErr_SetString(PyExc_TypeError, "sep must be str or bytes.");
     return NULL;
 }
 
@@ -478,6 +476,7 @@ typedef enum {
     ARG_ANY,        /* used as it is: no Python code runs on it */
     ARG_INDEX,      /* converted_index() */
     ARG_BUFFER,     /* converted_buffer() */
+    ARG_HELD_BUFFER,/* converted_buffer(), while the read is held */
     ARG_SUB,        /* converted_sub() */
     ARG_AFFIX,      /* converted_affix() */
     ARG_TRUTH,      /* converted_truth() */
@@ -492,7 +491,8 @@ converted_arg(arg_kind kind, PyObject *arg)
 {
     switch (kind) {
     case ARG_INDEX: return converted_index(arg);
-    case ARG_BUFFER: return converted_buffer(arg);
+    case ARG_BUFFER:
+    case ARG_HELD_BUFFER: return converted_buffer(arg);
     case ARG_SUB: return converted_sub(arg);
     case ARG_AFFIX: return converted_affix(arg);
     case ARG_TRUTH: return converted_truth(arg);
@@ -503,6 +503,17 @@ converted_arg(arg_kind kind, PyObject *arg)
     case ARG_ANY: break;
     }
     return Py_NewRef(arg);
+}
+
+/* The operands upstream converts while it pins the bytearray (3.13.12+:
+ * gh-142560, gh-143195, gh-151295), which are converted while the read is
+ * held (§3.2): a search's sub, split()'s and hex()'s separator, join()'s
+ * items.  Every other argument is converted before the state is taken. */
+static int
+converted_under_read(arg_kind kind)
+{
+    return (kind == ARG_SUB || kind == ARG_AFFIX || kind == ARG_SEP
+            || kind == ARG_ITEMS || kind == ARG_HELD_BUFFER);
 }
 
 /* ---- reads: arguments first, then the state for the whole read --------- */
@@ -602,14 +613,15 @@ lba_sq_contains(PyObject *self, PyObject *value)
     PyObject *exact;
     int result = -1;
 
-    if ((exact = converted_contained(value)) == NULL) {
+    /* The value is converted while the read is held, as a search's sub. */
+    if (guard_enter(self, READ) < 0) {
         return -1;
     }
-    if (guard_enter(self, READ) == 0) {
+    if ((exact = converted_contained(value)) != NULL) {
         result = base_sq_contains(self, exact);
-        guard_exit(self);
+        Py_DECREF(exact);
     }
-    Py_DECREF(exact);
+    guard_exit(self);
     return result;
 }
 
@@ -1077,7 +1089,8 @@ typedef struct {
     {3, {{NULL, ARG_AFFIX}, {NULL, ARG_INDEX}, {NULL, ARG_INDEX}}}
 #define JUST_PARAMS {2, {{NULL, ARG_INDEX}, {NULL, ARG_CHAR}}}
 #define ONE_BUFFER {1, {{NULL, ARG_BUFFER}}}
-#define SPLIT_PARAMS {2, {{"sep", ARG_BUFFER}, {"maxsplit", ARG_INDEX}}}
+#define SPLIT_PARAMS \
+    {2, {{"sep", ARG_HELD_BUFFER}, {"maxsplit", ARG_INDEX}}}
 
 static const method_params read_params[M_COUNT] = {
     [M_center] = JUST_PARAMS,
@@ -1184,7 +1197,8 @@ call_decode(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
 }
 
 /* A reading method: its arguments run first (§3.2), then it holds the
- * read state for the whole call.  A call with more arguments than the
+ * read state for the whole call; the operands of converted_under_read() are
+ * converted once the read is held.  A call with more arguments than the
  * method takes is passed on: bytearray refuses it before converting any. */
 static PyObject *
 call_read(PyObject *self, int index, PyObject *const *args, Py_ssize_t nargs,
@@ -1192,28 +1206,51 @@ call_read(PyObject *self, int index, PyObject *const *args, Py_ssize_t nargs,
 {
     const method_params *spec = &read_params[index];
     Py_ssize_t total = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0);
-    PyObject *exact[MAX_PARAMS];
+    arg_kind kinds[MAX_PARAMS];
+    PyObject *exact[MAX_PARAMS] = {NULL};
     PyObject *result = NULL;
-    Py_ssize_t i, converted;
+    int held = 0;
+    Py_ssize_t i;
 
     if (total == 0 || total > spec->count) {
         return call_guarded(self, READ, index, args, nargs, kwnames);
     }
-    for (converted = 0; converted < total; converted++) {
-        arg_kind kind = converted < nargs
-            ? spec->params[converted].kind
-            : keyword_kind(spec, PyTuple_GET_ITEM(kwnames, converted - nargs));
-        exact[converted] = converted_arg(kind, args[converted]);
-        if (exact[converted] == NULL) {
+    for (i = 0; i < total; i++) {
+        kinds[i] = i < nargs
+            ? spec->params[i].kind
+            : keyword_kind(spec, PyTuple_GET_ITEM(kwnames, i - nargs));
+        held |= converted_under_read(kinds[i]);
+    }
+    for (i = 0; i < total; i++) {
+        if (!converted_under_read(kinds[i])
+            && (exact[i] = converted_arg(kinds[i], args[i])) == NULL)
+        {
             goto done;
         }
     }
-    result = index == M_decode
-        ? call_decode(self, exact, nargs, kwnames)
-        : call_guarded(self, READ, index, exact, nargs, kwnames);
+    if (!held) {
+        result = index == M_decode
+            ? call_decode(self, exact, nargs, kwnames)
+            : call_guarded(self, READ, index, exact, nargs, kwnames);
+        goto done;
+    }
+    if (guard_enter(self, READ) < 0) {
+        goto done;
+    }
+    for (i = 0; i < total; i++) {
+        if (converted_under_read(kinds[i])
+            && (exact[i] = converted_arg(kinds[i], args[i])) == NULL)
+        {
+            break;
+        }
+    }
+    if (i == total) {
+        result = call_base(index, self, exact, nargs, kwnames);
+    }
+    guard_exit(self);
 done:
-    for (i = 0; i < converted; i++) {
-        Py_DECREF(exact[i]);
+    for (i = 0; i < total; i++) {
+        Py_XDECREF(exact[i]);
     }
     return result;
 }

@@ -1,9 +1,11 @@
-"""§3.2 "input first", for reads: an own operation converts all of its
-arguments (``__index__`` of an index, a bound or a count, ``__len__`` of a
-str subclass, an operand's ``__buffer__``, an iterable, ``__bool__``, a
-codec lookup) before it takes the state, and holds the state for its whole
-access.  Each case runs one read with one argument whose Python code, on
-its first conversion:
+"""§3.2 "input first", for reads: an own operation converts its arguments
+(``__index__`` of an index, a bound or a count, an operand's ``__buffer__``,
+``__bool__``, a codec lookup) before it takes the state, and holds the state
+for its whole access -- except the operands that upstream CPython converts
+while it pins the bytearray (3.13.12+: gh-142560, gh-143195, gh-151295),
+which are converted while the read is held (HELD_READS below).  Each case
+of READS runs one read with one argument whose Python code, on its first
+conversion:
 
 * ``exclusive``: takes an exclusive view of the object and keeps it.  It is
   granted (nothing is held yet), and the read is then refused with the §6
@@ -135,20 +137,13 @@ READS = [
     ("getitem-negative-index", lambda b, H: b[H.idx(-1)], False),
     ("getitem-slice", lambda b, H: b[H.idx(1):H.idx(9):H.idx(2)], False),
     ("getitem-slice-stop", lambda b, H: b[:H.idx(7)], False),
-    ("contains-int", lambda b, H: H.idx(ord("l")) in b, False),
-    ("contains-buffer", lambda b, H: H.buf(b"lo") in b, True),
     ("find-start", lambda b, H: b.find(b"l", H.idx(4)), False),
     ("find-end", lambda b, H: b.find(b"l", 0, H.idx(20)), False),
-    ("find-sub-int", lambda b, H: b.find(H.idx(ord("o"))), False),
-    ("find-sub-buffer", lambda b, H: b.find(H.buf(b"wor")), True),
     ("rfind-start", lambda b, H: b.rfind(b"l", H.idx(1)), False),
     ("index-start", lambda b, H: b.index(b"l", H.idx(1)), False),
     ("rindex-end", lambda b, H: b.rindex(b"l", 0, H.idx(20)), False),
     ("count-start", lambda b, H: b.count(b"l", H.idx(3)), False),
-    ("count-sub-int", lambda b, H: b.count(H.idx(ord("l"))), False),
     ("startswith-start", lambda b, H: b.startswith(b"llo", H.idx(2)), False),
-    ("startswith-tuple-buffer",
-     lambda b, H: b.startswith((b"x", H.buf(b"hel"))), True),
     ("endswith-end", lambda b, H: b.endswith(b"o", 0, H.idx(5)), False),
     ("center", lambda b, H: b.center(H.idx(40)), False),
     ("ljust", lambda b, H: b.ljust(H.idx(40), b"*"), False),
@@ -160,7 +155,6 @@ READS = [
     ("hex-keywords", lambda b, H: b.hex(sep=":", bytes_per_sep=H.idx(3)), False),
     ("split-maxsplit", lambda b, H: b.split(b" ", H.idx(1)), False),
     ("rsplit-maxsplit-keyword", lambda b, H: b.rsplit(maxsplit=H.idx(1)), False),
-    ("split-sep-buffer", lambda b, H: b.split(H.buf(b",")), True),
     ("splitlines", lambda b, H: b.splitlines(H.truth(True)), False),
     ("partition", lambda b, H: b.partition(H.buf(b" ")), True),
     ("rpartition", lambda b, H: b.rpartition(H.buf(b" ")), True),
@@ -174,30 +168,53 @@ READS = [
     ("strip", lambda b, H: b.strip(H.buf(b"hz")), True),
     ("lstrip", lambda b, H: b.lstrip(H.buf(b"h")), True),
     ("rstrip", lambda b, H: b.rstrip(H.buf(b"z")), True),
-    ("join-iterator", lambda b, H: b.join(H.iter([b"1", b"2", b"3"])), False),
-    ("join-buffer-item", lambda b, H: b.join([b"1", H.buf(b"2")]), True),
     ("__reduce_ex__", lambda b, H: b.__reduce_ex__(H.idx(2))[1], False),
     ("concat-buffer", lambda b, H: b + H.buf(b"!"), True),
     ("eq-buffer", lambda b, H: b == H.buf(DATA), True),
     ("lt-buffer", lambda b, H: b < H.buf(b"zzz"), True),
     ("repeat", lambda b, H: b * H.idx(2), False),
 ]
-READ_PARAMS = [pytest.param(op, id=name,
-                            marks=pytest.mark.skipif(
-                                needs688 and not HAS_PEP688,
-                                reason="Python-level __buffer__ is 3.12+"))
-               for name, op, needs688 in READS]
+# The operands upstream converts while the bytearray is pinned (its
+# export count raised): a search's sub (find, count, index, rfind, rindex,
+# startswith, endswith, in), split()'s and rsplit()'s separator, hex()'s
+# separator (its __len__) and join()'s iterable and items.  Natively and on
+# the shim they are converted while an own read is held (§3.2).
+HELD_READS = [
+    ("contains-int", lambda b, H: H.idx(ord("l")) in b, False),
+    ("contains-buffer", lambda b, H: H.buf(b"lo") in b, True),
+    ("find-sub-int", lambda b, H: b.find(H.idx(ord("o"))), False),
+    ("find-sub-buffer", lambda b, H: b.find(H.buf(b"wor")), True),
+    ("count-sub-int", lambda b, H: b.count(H.idx(ord("l"))), False),
+    ("startswith-tuple-buffer",
+     lambda b, H: b.startswith((b"x", H.buf(b"hel"))), True),
+    ("split-sep-buffer", lambda b, H: b.split(H.buf(b",")), True),
+    ("join-iterator", lambda b, H: b.join(H.iter([b"1", b"2", b"3"])), False),
+    ("join-buffer-item", lambda b, H: b.join([b"1", H.buf(b"2")]), True),
+    ("rsplit-sep-buffer", lambda b, H: b.rsplit(H.buf(b",")), True),
+    ("endswith-tuple-buffer",
+     lambda b, H: b.endswith((b"x", H.buf(b"rld"))), True),
+    ("index-sub-int", lambda b, H: b.index(H.idx(ord("o"))), False),
+    ("hex-sep-str", lambda b, H: b.hex(H.sep(":"), 2), False),
+    ("hex-sep-bytes", lambda b, H: b.hex(H.sep(b":")), False),
+]
+# Operations that report any error of converting that operand as an error
+# of their own, as stock does: `in` searches for the value as bytes when its
+# __index__ fails, join() raises TypeError when an item's buffer fails.
+WRAPPED = {"contains-int": TypeError, "join-buffer-item": TypeError}
 
-@pytest.mark.parametrize("sep", ["-", b"-"], ids=["str", "bytes"])
-def test_s3_2_hex_never_asks_a_separator_subclass_for_its_length(locked, sep):
-    """hex() uses a str or bytes separator's real length: a subclass's
-    __len__ (which could free the memory being read, a stock use-after-free
-    fixed by the patch series' first patch) never runs, on either backend."""
-    hostile = _Hostile(lambda: locked.clear())
-    assert locked.hex(hostile.sep(sep), 4) == bytearray(DATA).hex(sep, 4)
-    assert hostile.fired == 0
-    assert_fresh(locked, DATA)
 
+def _params(cases, extra=lambda name: ()):
+    return [pytest.param(op, *extra(name), id=name,
+                         marks=pytest.mark.skipif(
+                             needs688 and not HAS_PEP688,
+                             reason="Python-level __buffer__ is 3.12+"))
+            for name, op, needs688 in cases]
+
+
+HELD_READ_PARAMS = _params(HELD_READS)
+HELD_READ_WRAPPED_PARAMS = _params(HELD_READS,
+                                   lambda name: (WRAPPED.get(name),))
+READ_PARAMS = _params(READS)
 
 MUTATIONS = {
     "clear": (lambda b: b.clear(), b""),
@@ -265,6 +282,59 @@ def test_s3_2_read_arguments_first_mutation_seen_whole(locked, op, mutation):
     assert_fresh(locked, after)
 
 
+@pytest.mark.parametrize("op, wrapped", HELD_READ_WRAPPED_PARAMS)
+def test_s3_2_held_read_refuses_exclusive_to_its_operand(locked, op, wrapped):
+    """The operand's code runs while the read is held: its exclusive request
+    is refused (§6, a read in progress), the refusal ends the read, and data
+    and state stay as they were."""
+    held = []
+    hostile = _Hostile(lambda: held.append(bf.view(locked, exclusive=True)))
+    try:
+        with pytest.raises(wrapped or bf.BufferConflictError) as info:
+            _run(op, locked, hostile)
+        assert hostile.fired == 1
+        assert held == []
+        if wrapped is None:
+            assert str(info.value) == conflict_message(
+                type(locked), "export PyBUF_EXCLUSIVE", "FREE")
+    finally:
+        for v in held:
+            v.release()
+    assert_fresh(locked, DATA)
+
+
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+@pytest.mark.parametrize("op, wrapped", HELD_READ_WRAPPED_PARAMS)
+def test_s3_2_held_read_refuses_a_resize_by_its_operand(locked, op, wrapped,
+                                                         mutation):
+    """As upstream (test_search_methods_reentrancy_raises_buffererror,
+    test_hex_use_after_free): a resize by the operand's code is refused with
+    BufferError, the read ends with it, and nothing changed."""
+    mutate, _ = MUTATIONS[mutation]
+    hostile = _Hostile(lambda: mutate(locked))
+    with pytest.raises(wrapped or BufferError):
+        _run(op, locked, hostile)
+    assert hostile.fired == 1
+    assert_fresh(locked, DATA)
+
+
+@pytest.mark.parametrize("op", HELD_READ_PARAMS)
+def test_s3_2_held_read_lets_its_operand_take_immutable(locked, op):
+    """A read in progress grants PyBUF_IMMUTABLE (§3.1): the operand's code
+    may take an immutable view, and the read completes as if it had not."""
+    held = []
+    hostile = _Hostile(lambda: held.append(bf.view(locked, immutable=True)))
+    try:
+        assert _outcome(lambda: _run(op, locked, hostile)) == \
+            _outcome(lambda: op(bytearray(DATA), _Plain))
+        assert hostile.fired == 1 and len(held) == 1
+        assert held[0].tobytes() == DATA
+    finally:
+        for v in held:
+            v.release()
+    assert_fresh(locked, DATA)
+
+
 # ---- writes and resizes (§3.2: they already ran their input first) ----------
 def _set(key, value):
     def op(b, H):
@@ -324,11 +394,7 @@ WRITES = [
     ("iadd-buffer", _inplace(operator.iadd, lambda H: H.buf(b"!!")), True),
     ("imul", _inplace(operator.imul, lambda H: H.idx(2)), False),
 ]
-WRITE_PARAMS = [pytest.param(op, id=name,
-                             marks=pytest.mark.skipif(
-                                 needs688 and not HAS_PEP688,
-                                 reason="Python-level __buffer__ is 3.12+"))
-                for name, op, needs688 in WRITES]
+WRITE_PARAMS = _params(WRITES)
 
 
 @pytest.mark.parametrize("op", WRITE_PARAMS)
