@@ -1364,6 +1364,27 @@ collect_items(PyObject *iterable)
     return items;
 }
 
+/* extend() whose operand's __buffer__ grew self: as upstream (gh-153578)
+ * the data lands at the end self had before, through bytearray's own slice
+ * assignment (the caller holds the resize). */
+static PyObject *
+insert_at(PyObject *self, Py_ssize_t where, PyObject *items)
+{
+    PyObject *at = PyLong_FromSsize_t(where);
+    if (at == NULL) {
+        return NULL;
+    }
+    PyObject *key = PySlice_New(at, at, NULL);
+    Py_DECREF(at);
+    if (key == NULL) {
+        return NULL;
+    }
+    int rc = PyByteArray_Type.tp_as_mapping->mp_ass_subscript(self, key,
+                                                              items);
+    Py_DECREF(key);
+    return rc < 0 ? NULL : Py_NewRef(Py_None);
+}
+
 /* append, clear, extend, insert, pop, remove: the methods that may change
  * the size.  Their arguments run first (__index__, extend's iterable), then
  * the method runs under resize_enter(), so that an export granted from
@@ -1377,6 +1398,7 @@ call_resizing(PyObject *self, int index, PyObject *const *args,
     PyObject *result = NULL;
     Py_ssize_t i, min_args, max_args;
     int resizes = 1;
+    Py_ssize_t end = PY_SSIZE_T_MAX;
     resize_entry entry;
 
     switch (index) {
@@ -1393,6 +1415,11 @@ call_resizing(PyObject *self, int index, PyObject *const *args,
         /* An operand's __buffer__ runs before any refusal (§3.2); an
          * iterable is refused at once, so that it is not consumed, and so
          * is the object itself (no code runs to convert it). */
+        if (args[0] != self && !EXACT_BYTES(args[0])
+            && PyObject_CheckBuffer(args[0]))
+        {
+            end = Py_SIZE(self);
+        }
         if (((args[0] == self || !PyObject_CheckBuffer(args[0]))
              && guard_check(self, _Py_BUFLOCK_OWN_WRITE) < 0)
             || (exact[0] = collect_items(args[0])) == NULL)
@@ -1413,7 +1440,9 @@ call_resizing(PyObject *self, int index, PyObject *const *args,
     }
     entry = resizes ? resize_enter(self) : write_enter(self);
     if (entry != RESIZE_REFUSED) {
-        result = call_base(index, self, exact, nargs, NULL);
+        result = end < Py_SIZE(self)
+            ? insert_at(self, end, exact[0])
+            : call_base(index, self, exact, nargs, NULL);
         resize_exit(self, entry);
     }
 done:

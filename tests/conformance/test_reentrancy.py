@@ -395,6 +395,8 @@ WRITES = [
     ("imul", _inplace(operator.imul, lambda H: H.idx(2)), False),
 ]
 WRITE_PARAMS = _params(WRITES)
+# extend(exporter) follows upstream (below), not "the new contents".
+WRITE_MUTATION_PARAMS = _params([w for w in WRITES if w[0] != "extend-buffer"])
 
 
 @pytest.mark.parametrize("op", WRITE_PARAMS)
@@ -406,7 +408,7 @@ def test_s3_2_write_arguments_first_exclusive_granted_then_write_refused(locked,
 
 
 @pytest.mark.parametrize("mutation", list(MUTATIONS))
-@pytest.mark.parametrize("op", WRITE_PARAMS)
+@pytest.mark.parametrize("op", WRITE_MUTATION_PARAMS)
 def test_s3_2_write_arguments_first_mutation_seen_whole(locked, op, mutation):
     """A write's input that empties or grows the object runs before the
     write: the write applies to the new contents."""
@@ -418,6 +420,28 @@ def test_s3_2_write_arguments_first_mutation_seen_whole(locked, op, mutation):
     expected = _outcome(lambda: op(reference, _Plain))
     assert got == expected
     assert_fresh(locked, bytes(reference))
+
+
+@pytest.mark.skipif(not HAS_PEP688, reason="Python-level __buffer__ is 3.12+")
+@pytest.mark.parametrize("mutation, expected", [
+    ("clear", b"!!"),
+    ("shrink", DATA[:5] + b"!!"),
+    ("grow", DATA + b"!!" + b"#" * 4096),
+])
+def test_s3_2_extend_lands_where_the_end_was(locked, mutation, expected):
+    """As upstream (gh-153578): extend(x) appends at the end the object had
+    before x.__buffer__ ran, clamped to its size after it -- a shrink never
+    copies freed memory in, a growth does not move the data."""
+    mutate = {"clear": lambda: locked.clear(),
+              "shrink": lambda: locked.__delitem__(slice(5, None)),
+              "grow": lambda: locked.extend(b"#" * 4096)}[mutation]
+
+    class Operand:
+        def __buffer__(self, flags):
+            mutate()
+            return memoryview(b"!!")
+    assert locked.extend(Operand()) is None
+    assert_fresh(locked, expected)
 
 
 # ---- `%`: the format decides how each argument converts ------------------------

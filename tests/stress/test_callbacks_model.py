@@ -529,7 +529,19 @@ class CallbackMachine(RuleBasedStateMachine):
         if needs688 and not HAS_PEP688:
             return
         self.stats["resize-" + op] += 1
-        self._run(self.sides[which], category, lambda x, H: fn(x, H, n, v), cb,
+        call = lambda x, H: fn(x, H, n, v)
+        if op == "extend-buffer":
+            # As upstream (gh-153578): the data lands at the end the object
+            # had before the operand's __buffer__ ran, clamped to its size.
+            end = len(self.sides[which].model.data)
+
+            def call(x, H):
+                if H is not _Plain:
+                    return fn(x, H, n, v)
+                at = min(end, len(x))
+                x[at:at] = b"!!"
+                return x, None
+        self._run(self.sides[which], category, call, cb,
                   fail_fast=op == "extend-iterator", op_name=op)
 
     # ---- a second locked object -------------------------------------------------------
