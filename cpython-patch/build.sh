@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build CPython 3.13.5 unpatched and with the bufferflags series.
+# Build CPython 3.13.15 unpatched and with the bufferflags series.
 #
 # usage: cpython-patch/build.sh [--ft] [--only NAME]...
 #
@@ -16,7 +16,7 @@
 #                               patched-tsan: `make tsan`)
 #
 # Source: $CPYTHON_SRC (a CPython 3.13 tarball or source checkout) if set,
-# else the pristine upstream tarball from Debian trixie's source package,
+# else the pristine upstream tarball from Debian's source package (sid),
 # cached in build/cpython/dl/ and checked against its sha256.
 #
 # Each install directory records the sha256 of (source checksum, patch files,
@@ -32,10 +32,14 @@ DL="$OUT/dl"
 LOGS="$OUT/logs"
 JOBS=${JOBS:-2}
 
-DEB_VERSION=3.13.5-2+deb13u5
-TARBALL_NAME=python3.13_3.13.5.orig.tar.xz
-TARBALL_SHA256=93e583f243454e6e9e4588ca2c2662206ad961659863277afcdb96801647d640
-DEB_SRC_LIST=/etc/apt/sources.list.d/deb-src.sources
+# The newest 3.13 reachable here (released 2026-08-05); Debian's unstable
+# suite carries it.  Only the pristine .orig tarball is used, checked
+# against this sha256 whichever suite served it.
+DEB_VERSION=3.13.15-1
+TARBALL_NAME=python3.13_3.13.15.orig.tar.xz
+TARBALL_SHA256=1e66a7945a48390ee4c2a4268a0e4185884059a13c4aab6d148aa208deea4a76
+DEB_SRC_SUITES="sid forky"
+DEB_SRC_LIST=/etc/apt/sources.list.d/bufferflags-deb-src.sources
 WHEELS=(pytest hypothesis cffi pyperf)
 
 FT=0
@@ -74,13 +78,15 @@ fetch_debian_tarball() {
     if [ -f "$tarball" ] && [ "$(sha "$tarball")" = "$TARBALL_SHA256" ]; then
         echo "$tarball"; return
     fi
-    if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ \
-       && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-        say "adding a deb-src entry ($DEB_SRC_LIST)" >&2
-        cat > "$DEB_SRC_LIST" <<'EOF'
+    # apt must know this exact source version: add deb-src entries for the
+    # suites that carry it when none of the configured ones does.
+    if ! apt-cache showsrc python3.13 2>/dev/null \
+            | grep -qx "Version: $DEB_VERSION"; then
+        say "adding deb-src entries for $DEB_SRC_SUITES ($DEB_SRC_LIST)" >&2
+        cat > "$DEB_SRC_LIST" <<EOF
 Types: deb-src
 URIs: http://deb.debian.org/debian
-Suites: trixie
+Suites: $DEB_SRC_SUITES
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF

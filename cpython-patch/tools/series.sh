@@ -7,7 +7,7 @@
 #        cpython-patch/tools/series.sh steps [DIR]
 #
 #   apply   make DIR (default build/cpython/series) a git repository of the
-#           pristine 3.13.5 tarball, tagged "pristine", and `git am` the
+#           pristine 3.13.15 tarball, tagged "pristine", and `git am` the
 #           series onto it.  Edit there like any branch:
 #             git commit --fixup=<commit>; git rebase -i --autosquash pristine
 #   export  write DIR's pristine..HEAD back to cpython-patch/NNNN-*.patch with
@@ -25,7 +25,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PATCHDIR=$ROOT/cpython-patch
-TARBALL=${TARBALL:-$ROOT/build/cpython/dl/python3.13_3.13.5.orig.tar.xz}
+TARBALL=${TARBALL:-$ROOT/build/cpython/dl/python3.13_3.13.15.orig.tar.xz}
 STEP_TESTS=(test_buffer test_bytes test_memoryview test_inspect test_array test_sys
             test_builtin test_baseexception test_exceptions test_struct)
 
@@ -53,7 +53,7 @@ apply_series() {
     # out-of-tree build; none are made here, so every file is tracked.
     git -C "$dir" add -A -f
     GIT_AUTHOR_DATE=$GIT_COMMITTER_DATE git -C "$dir" commit -q \
-        -m "CPython 3.13.5 (python3.13_3.13.5.orig.tar.xz)"
+        -m "CPython 3.13.15 (python3.13_3.13.15.orig.tar.xz)"
     git -C "$dir" tag pristine
     # Running ./python from an out-of-tree build writes bytecode into Lib/.
     echo '__pycache__/' >> "$dir/.git/info/exclude"
