@@ -31,7 +31,7 @@ case "${1:-}" in
     *) echo "run-tests.sh: unknown argument $1" >&2; exit 2 ;;
 esac
 
-# Tests of 3.13.15 that the series changes on purpose: patch 0006
+# Tests of 3.13.15 that the series changes on purpose: patch 0007
 # (bytearray.__init__ consumes its argument before it changes the object).
 DELIBERATE=(test_init_alloc)
 PRISTINE_TESTS=(test_bytes test_memoryview test_array test_buffer)
