@@ -97,7 +97,7 @@ def main() -> None:
         print(f"| {name} | {info['version']} | `{info['config_args'] or '(none)'}` | `{info['opt']}` "
               f"| {'yes' if info['gil_disabled'] else 'no'} | {info['pyperf']} |")
     print("\nbaseline, patched and patched-ft are built by `cpython-patch/build.sh` from the same"
-          " CPython 3.13.5 source with the same (default) configure flags, no PGO/LTO; patched-ft adds"
+          " CPython 3.13.15 source with the same (default) configure flags, no PGO/LTO; patched-ft adds"
           " `--disable-gil`. The stock 3.11/3.12/3.13 interpreters are pyenv builds.\n")
     if args.notes and os.path.exists(args.notes):
         print("## Run log (jobs, timings, failures)\n")

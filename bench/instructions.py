@@ -107,7 +107,7 @@ _IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 #: Where the critical sections' instructions are counted: the lock that
 #: every bytearray and array operation takes on the free-threaded build
-#: (CPython 3.14 takes the same ones; unpatched 3.13.5 takes none), inlined
+#: (CPython 3.14 takes the same ones; unpatched 3.13.15 takes none), inlined
 #: from these files, plus the byte-sized atomics that only PyMutex uses.
 _LOCK_FILES = ("/pycore_critical_section.h", "/cpython/lock.h", "/pycore_lock.h",
                "/Python/critical_section.c", "/Python/lock.c")
@@ -294,7 +294,7 @@ def markdown(data: dict) -> str:
                       "`pycore_critical_section.h`, `cpython/lock.h` and `pycore_lock.h`, run in "
                       "`Python/critical_section.c` and `Python/lock.c`, and the byte-sized atomics "
                       "only `PyMutex` uses. CPython 3.14 takes the same critical sections around "
-                      "`bytearray` and `array` operations; unpatched 3.13.5 takes none."]
+                      "`bytearray` and `array` operations; unpatched 3.13.15 takes none."]
         rows = [(op, counts[base].get(op), counts[patched].get(op))
                 for op in data.get("workloads", [])]
         rows = [(op, b, p) for op, b, p in rows if b and p is not None]

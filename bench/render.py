@@ -280,7 +280,7 @@ def block_targets(targets):
                         fmt_ratio(r), verdict(r, 1.10)))
     for tname in ("bytes", "locked"):
         r = targets.get(f"shim/baseline-view/{tname}")
-        rows.append(row(f"shim `view(x, immutable=True)` / `memoryview(x)` on baseline 3.13.5, {tname}",
+        rows.append(row(f"shim `view(x, immutable=True)` / `memoryview(x)` on baseline 3.13.15, {tname}",
                         "≤2×", fmt_ratio(r), verdict(r, 2.0)))
     for ver in STOCK:
         r = targets.get(f"shim/view-bytes/{ver}")
@@ -316,7 +316,7 @@ def block_conditions() -> str:
     options = find(r"^`(--[^`]*)`")
     return (f"**Conditions** (from `bench/results/ENVIRONMENT.md` of this run): run {run} at "
             f"project commit `{commit}`; {cpu}; load average (1/5/15 min) at start {load}; pyperf "
-            f"`{options}`. Baseline and patched are CPython 3.13.5 built by "
+            f"`{options}`. Baseline and patched are CPython 3.13.15 built by "
             "`cpython-patch/build.sh` from the same source with the same default configure flags "
             "(no PGO or LTO); the free-threaded builds add `--disable-gil`.")
 
