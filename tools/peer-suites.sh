@@ -6,7 +6,7 @@
 # bytearray or array refuses a write; extension modules that export or
 # consume buffers (numpy, Pillow, msgpack, cffi) are where a behaviour
 # change would break real code.  A test that passes on the unpatched
-# 3.13.5 but fails on patched is a regression.
+# 3.13.15 but fails on patched is a regression.
 #
 # usage: tools/peer-suites.sh [--only baseline|patched]... [--summary-only]
 #
