@@ -5,14 +5,17 @@
  * patch series carries a byte-identical copy as
  * Include/internal/pycore_buflock.h.
  *
- * The state is one Py_ssize_t word.  The mode lives in the two bits below
- * the sign bit and the count in the bits beneath, so code that only tests
- * "word > 0" or increments and decrements the word around a read (as
- * bytearray's ob_exports users do) keeps working.  A word whose count is 0
- * is 0: the release that ends the last hold clears the mode too.  So the
- * words are ordered by mode, FREE < SHARED < IMMUTABLE < EXCLUSIVE, and
- * each question the common paths ask ("may I read?", "may I write?") is
- * one compare of the whole word.
+ * The state is one Py_ssize_t word: a mode in the two bits below the sign
+ * bit, then the count of the holds that keep the mode (exports and own
+ * writes in progress), then, in the low bits, the count of the reads in
+ * progress that set no mode (the object's own reads, and C code that pins
+ * the object with "ob_exports++ ... ob_exports--" around a read, as
+ * bytearray's users always could).  The release that ends the last hold of
+ * a mode clears the mode, so a mode never outlives the holds that keep it,
+ * and the word is 0 exactly when nothing is held: "word > 0" still means
+ * "exported or in use".  The words are ordered by mode, FREE < SHARED <
+ * IMMUTABLE < EXCLUSIVE, so each question the common paths ask ("may I
+ * read?", "may I write?") is one compare of the whole word.
  *
  * The includer provides three macros before including this file:
  *   _Py_BUFLOCK_LOAD(ptr)     atomic load of a Py_ssize_t
@@ -54,21 +57,37 @@
 #define _Py_BUFLOCK_EXCLUSIVE 3
 
 #define _Py_BUFLOCK_MODE_SHIFT (8 * (int)sizeof(Py_ssize_t) - 3)
-#define _Py_BUFLOCK_COUNT_MASK (((Py_ssize_t)1 << _Py_BUFLOCK_MODE_SHIFT) - 1)
-#define _Py_BUFLOCK_COUNT(word) ((word) & _Py_BUFLOCK_COUNT_MASK)
+/* 30 bits of reads and 31 of holds with a 64-bit word, 14 and 15 with a
+   32-bit one. */
+#define _Py_BUFLOCK_HOLDS_SHIFT (_Py_BUFLOCK_MODE_SHIFT / 2)
+#define _Py_BUFLOCK_READS_MASK (((Py_ssize_t)1 << _Py_BUFLOCK_HOLDS_SHIFT) - 1)
+#define _Py_BUFLOCK_MAX_HOLDS \
+    (((Py_ssize_t)1 << (_Py_BUFLOCK_MODE_SHIFT - _Py_BUFLOCK_HOLDS_SHIFT)) - 1)
+#define _Py_BUFLOCK_ONE_HOLD ((Py_ssize_t)1 << _Py_BUFLOCK_HOLDS_SHIFT)
+#define _Py_BUFLOCK_ONE_READ ((Py_ssize_t)1)
+
 #define _Py_BUFLOCK_MODE(word) ((int)((word) >> _Py_BUFLOCK_MODE_SHIFT))
-#define _Py_BUFLOCK_WORD(mode, count) \
-    (((Py_ssize_t)(mode) << _Py_BUFLOCK_MODE_SHIFT) | (count))
+#define _Py_BUFLOCK_HOLDS(word) \
+    (((word) >> _Py_BUFLOCK_HOLDS_SHIFT) & _Py_BUFLOCK_MAX_HOLDS)
+#define _Py_BUFLOCK_READS(word) ((word) & _Py_BUFLOCK_READS_MASK)
+#define _Py_BUFLOCK_WORD(mode, holds, reads) \
+    (((Py_ssize_t)(mode) << _Py_BUFLOCK_MODE_SHIFT) \
+     | ((Py_ssize_t)(holds) << _Py_BUFLOCK_HOLDS_SHIFT) | (reads))
 
 /* Neither an exclusive export nor a resize: the contents may be read. */
 #define _Py_BUFLOCK_MAY_READ(word) \
-    ((word) < _Py_BUFLOCK_WORD(_Py_BUFLOCK_EXCLUSIVE, 0))
+    ((word) < _Py_BUFLOCK_WORD(_Py_BUFLOCK_EXCLUSIVE, 0, 0))
 /* FREE or SHARED: the contents may be written, or exported writable. */
 #define _Py_BUFLOCK_MAY_WRITE(word) \
-    ((word) < _Py_BUFLOCK_WORD(_Py_BUFLOCK_IMMUTABLE, 0))
+    ((word) < _Py_BUFLOCK_WORD(_Py_BUFLOCK_IMMUTABLE, 0, 0))
+/* FREE, or SHARED with room for one more hold: in FREE mode the count of
+   holds is 0, so this is MAY_WRITE and the limit in one compare. */
+#define _Py_BUFLOCK_MAY_ADD_WRITER(word) \
+    ((word) < _Py_BUFLOCK_WORD(_Py_BUFLOCK_SHARED, _Py_BUFLOCK_MAX_HOLDS, 0))
 /* The SHARED bit: set in SHARED and EXCLUSIVE mode, which is where an
    immutable export is refused. */
-#define _Py_BUFLOCK_SHARED_BIT _Py_BUFLOCK_WORD(_Py_BUFLOCK_SHARED, 0)
+#define _Py_BUFLOCK_SHARED_BIT _Py_BUFLOCK_WORD(_Py_BUFLOCK_SHARED, 0, 0)
+#define _Py_BUFLOCK_IMMUTABLE_BIT _Py_BUFLOCK_WORD(_Py_BUFLOCK_IMMUTABLE, 0, 0)
 
 /* What is asked of the state: an export request (classified from its
  * PyBUF_* flags) or one of the object's own operations. */
@@ -111,7 +130,10 @@ _PyBufLock_Classify(int flags)
 
 /* The table of semantics.md sections 3.1 and 3.2 as a pure function.
  * Returns 0 and fills *new_word and *readonly when granted, -1 when
- * refused. */
+ * refused.  An own read adds a read; everything else adds a hold of the
+ * mode it is granted in (a plain export granted read-only in IMMUTABLE mode
+ * is an immutable reader), so that every export ends with the same
+ * _PyBufLock_Release(). */
 static inline int
 _PyBufLock_Transition(Py_ssize_t word, _PyBufLock_Request request,
                       Py_ssize_t *new_word, int *readonly)
@@ -119,34 +141,41 @@ _PyBufLock_Transition(Py_ssize_t word, _PyBufLock_Request request,
     *readonly = 1;
     switch (request) {
     case _Py_BUFLOCK_OWN_READ:
-        if (!_Py_BUFLOCK_MAY_READ(word)) {
+        if (!_Py_BUFLOCK_MAY_READ(word)
+            || _Py_BUFLOCK_READS(word) == _Py_BUFLOCK_READS_MASK)
+        {
             return -1;
         }
-        *new_word = word + 1;   /* in the same mode */
+        *new_word = word + _Py_BUFLOCK_ONE_READ;   /* in the same mode */
         return 0;
     case _Py_BUFLOCK_PLAIN:
         if (!_Py_BUFLOCK_MAY_WRITE(word)) {
-            if (!_Py_BUFLOCK_MAY_READ(word)) {
+            if (!_Py_BUFLOCK_MAY_READ(word)
+                || _Py_BUFLOCK_HOLDS(word) == _Py_BUFLOCK_MAX_HOLDS)
+            {
                 return -1;
             }
-            *new_word = word + 1;   /* one more reader in IMMUTABLE mode */
+            /* one more immutable reader */
+            *new_word = word + _Py_BUFLOCK_ONE_HOLD;
             return 0;
         }
         /* fall through - elsewhere a plain read counts as a writer */
     case _Py_BUFLOCK_OWN_WRITE:
     case _Py_BUFLOCK_WRITABLE:
-        if (!_Py_BUFLOCK_MAY_WRITE(word)) {
+        if (!_Py_BUFLOCK_MAY_ADD_WRITER(word)) {
             return -1;
         }
         *readonly = 0;
-        *new_word = (word | _Py_BUFLOCK_SHARED_BIT) + 1;
+        *new_word = (word | _Py_BUFLOCK_SHARED_BIT) + _Py_BUFLOCK_ONE_HOLD;
         return 0;
     case _Py_BUFLOCK_IMMUTABLE_READ:
         /* FREE or IMMUTABLE */
-        if (word & _Py_BUFLOCK_SHARED_BIT) {
+        if ((word & _Py_BUFLOCK_SHARED_BIT)
+            || _Py_BUFLOCK_HOLDS(word) == _Py_BUFLOCK_MAX_HOLDS)
+        {
             return -1;
         }
-        *new_word = (word | _Py_BUFLOCK_WORD(_Py_BUFLOCK_IMMUTABLE, 0)) + 1;
+        *new_word = (word | _Py_BUFLOCK_IMMUTABLE_BIT) + _Py_BUFLOCK_ONE_HOLD;
         return 0;
     case _Py_BUFLOCK_EXCLUSIVE_READ:
     case _Py_BUFLOCK_EXCLUSIVE_WRITE:
@@ -154,7 +183,7 @@ _PyBufLock_Transition(Py_ssize_t word, _PyBufLock_Request request,
             return -1;
         }
         *readonly = (request == _Py_BUFLOCK_EXCLUSIVE_READ);
-        *new_word = _Py_BUFLOCK_WORD(_Py_BUFLOCK_EXCLUSIVE, 1);
+        *new_word = _Py_BUFLOCK_WORD(_Py_BUFLOCK_EXCLUSIVE, 1, 0);
         return 0;
     }
     return -1;
@@ -177,26 +206,51 @@ _PyBufLock_Acquire(Py_ssize_t *word, _PyBufLock_Request request,
     return 0;
 }
 
-/* Leave the state: the same for every kind of export and operation, which
- * is why a release never needs to know what it releases. */
+/* End a hold: an export of any kind, or an own write.  The same for every
+ * export, which is why a release never needs to know what it releases. */
 static inline void
 _PyBufLock_Release(Py_ssize_t *word)
 {
     Py_ssize_t old = _Py_BUFLOCK_LOAD(word);
     Py_ssize_t new_word;
     do {
-        /* The last hold clears the mode as well. */
-        new_word = _Py_BUFLOCK_COUNT(old) <= 1 ? 0 : old - 1;
+        new_word = old - _Py_BUFLOCK_ONE_HOLD;
+        if (_Py_BUFLOCK_HOLDS(new_word) == 0) {
+            /* The last hold of the mode clears it; reads stay. */
+            new_word = _Py_BUFLOCK_READS(new_word);
+        }
     } while (!_Py_BUFLOCK_CAS(word, &old, new_word));
+}
+
+/* End an own read.  The mode stays: the read never set it. */
+static inline void
+_PyBufLock_ReleaseRead(Py_ssize_t *word)
+{
+    Py_ssize_t old = _Py_BUFLOCK_LOAD(word);
+    while (!_Py_BUFLOCK_CAS(word, &old, old - _Py_BUFLOCK_ONE_READ)) {
+    }
+}
+
+/* End the own operation that `request` entered. */
+static inline void
+_PyBufLock_Leave(Py_ssize_t *word, _PyBufLock_Request request)
+{
+    if (request == _Py_BUFLOCK_OWN_READ) {
+        _PyBufLock_ReleaseRead(word);
+    }
+    else {
+        _PyBufLock_Release(word);
+    }
 }
 
 /* A resize holds the word at _Py_BUFLOCK_RESIZING from its check to its last
  * write (moving the tail, reallocating, copying the new bytes in), so that
  * no export and no own operation, from another thread on the free-threaded
  * build, can slip in between.  Mode EXCLUSIVE refuses every request; the
- * full count, which no real holder reaches, names it in error messages. */
+ * full count of holds, which no real holder reaches, names it in error
+ * messages. */
 #define _Py_BUFLOCK_RESIZING \
-    _Py_BUFLOCK_WORD(_Py_BUFLOCK_EXCLUSIVE, _Py_BUFLOCK_COUNT_MASK)
+    _Py_BUFLOCK_WORD(_Py_BUFLOCK_EXCLUSIVE, _Py_BUFLOCK_MAX_HOLDS, 0)
 
 /* Enter the resize state, only from FREE with no holder.  On refusal
  * returns -1 and stores the word that refused it in *seen. */
@@ -211,11 +265,14 @@ _PyBufLock_BeginResize(Py_ssize_t *word, Py_ssize_t *seen)
     return -1;
 }
 
+/* Leave the resize state; a raw pin taken meanwhile (by C code that does
+ * not look at the word) stays counted. */
 static inline void
 _PyBufLock_EndResize(Py_ssize_t *word)
 {
-    Py_ssize_t old = _Py_BUFLOCK_RESIZING;
-    (void)_Py_BUFLOCK_CAS(word, &old, 0);
+    Py_ssize_t old = _Py_BUFLOCK_LOAD(word);
+    while (!_Py_BUFLOCK_CAS(word, &old, _Py_BUFLOCK_READS(old))) {
+    }
 }
 
 static inline const char *
@@ -234,8 +291,10 @@ _PyBufLock_RaiseConflict(PyObject *obj, _PyBufLock_Request request,
 {
     const char *action;
     const char *what;
-    Py_ssize_t count = _Py_BUFLOCK_COUNT(seen);
     int mode = _Py_BUFLOCK_MODE(seen);
+    /* The holds of the mode, or the reads in progress in FREE mode. */
+    Py_ssize_t count = mode == _Py_BUFLOCK_FREE ? _Py_BUFLOCK_READS(seen)
+                                                : _Py_BUFLOCK_HOLDS(seen);
 
     switch (request) {
     case _Py_BUFLOCK_OWN_READ: action = "read"; break;
@@ -254,6 +313,14 @@ _PyBufLock_RaiseConflict(PyObject *obj, _PyBufLock_Request request,
     if (mode == _Py_BUFLOCK_EXCLUSIVE) {
         PyErr_Format(_Py_BUFLOCK_CONFLICT_ERROR,
                      "%s: cannot %s while an exclusive export is held",
+                     _PyBufLock_ShortName(obj), action);
+        return;
+    }
+    if (_Py_BUFLOCK_HOLDS(seen) == _Py_BUFLOCK_MAX_HOLDS
+        || _Py_BUFLOCK_READS(seen) == _Py_BUFLOCK_READS_MASK)
+    {
+        PyErr_Format(_Py_BUFLOCK_CONFLICT_ERROR,
+                     "%s: cannot %s: too many exports and reads are held",
                      _PyBufLock_ShortName(obj), action);
         return;
     }
@@ -298,9 +365,10 @@ _PyBufLock_TryExportWritable(Py_ssize_t *word, int flags)
         return 0;
     }
     Py_ssize_t old = _Py_BUFLOCK_LOAD(word);
-    return (_Py_BUFLOCK_MAY_WRITE(old)
+    return (_Py_BUFLOCK_MAY_ADD_WRITER(old)
             && _Py_BUFLOCK_CAS(word, &old,
-                               (old | _Py_BUFLOCK_SHARED_BIT) + 1));
+                               (old | _Py_BUFLOCK_SHARED_BIT)
+                               + _Py_BUFLOCK_ONE_HOLD));
 }
 
 /* Raise the BufferError for a request refused before any state is read:

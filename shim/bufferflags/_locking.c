@@ -75,7 +75,9 @@ guard_enter(PyObject *self, _PyBufLock_Request request)
     return 0;
 }
 
-#define guard_exit(self) _PyBufLock_Release(LOCK_WORD(self))
+/* End the own operation that guard_enter(self, request) entered. */
+#define guard_exit(self, request) \
+    _PyBufLock_Leave(LOCK_WORD(self), (request))
 
 /* Refuse an own operation that the state refuses now, without entering
  * it: checked before an operation runs its input, so that the input is not
@@ -155,7 +157,7 @@ resize_exit(PyObject *self, resize_entry entry)
         _PyBufLock_EndResize(LOCK_WORD(self));
     }
     else {
-        guard_exit(self);
+        guard_exit(self, _Py_BUFLOCK_OWN_WRITE);
     }
 }
 
@@ -357,7 +359,7 @@ converted_char(PyObject *fill)
     }
     copy = PyBytes_FromStringAndSize(PyByteArray_AS_STRING(fill), 1);
     if (locked) {
-        guard_exit(fill);
+        guard_exit(fill, _Py_BUFLOCK_OWN_READ);
     }
     return copy;
 }
@@ -534,7 +536,7 @@ converted_under_read(arg_kind kind)
             return ERRVAL; \
         } \
         result = base_##NAME ARGS; \
-        guard_exit(self); \
+        guard_exit(self, READ); \
         return result; \
     }
 
@@ -561,7 +563,7 @@ lba_sq_concat(PyObject *self, PyObject *other)
     }
     if (guard_enter(self, READ) == 0) {
         result = base_sq_concat(self, exact);
-        guard_exit(self);
+        guard_exit(self, READ);
     }
     Py_DECREF(exact);
     return result;
@@ -577,7 +579,7 @@ lba_tp_richcompare(PyObject *self, PyObject *other, int op)
     }
     if (guard_enter(self, READ) == 0) {
         result = base_tp_richcompare(self, exact, op);
-        guard_exit(self);
+        guard_exit(self, READ);
     }
     Py_DECREF(exact);
     return result;
@@ -621,7 +623,7 @@ lba_sq_contains(PyObject *self, PyObject *value)
         result = base_sq_contains(self, exact);
         Py_DECREF(exact);
     }
-    guard_exit(self);
+    guard_exit(self, READ);
     return result;
 }
 
@@ -645,7 +647,7 @@ lba_mp_subscript(PyObject *self, PyObject *key)
     }
     if (guard_enter(self, READ) == 0) {
         result = base_mp_subscript(self, exact);
-        guard_exit(self);
+        guard_exit(self, READ);
     }
     Py_DECREF(exact);
     return result;
@@ -687,7 +689,7 @@ guarded_mapping_subscript(PyObject *op, PyObject *key)
         return NULL;
     }
     if (PyList_Append(self->entered, value) < 0) {
-        guard_exit(value);
+        guard_exit(value, READ);
         Py_DECREF(value);
         return NULL;
     }
@@ -710,7 +712,7 @@ guarded_mapping_dealloc(PyObject *op)
 
     if (self->entered != NULL) {
         for (i = 0; i < PyList_GET_SIZE(self->entered); i++) {
-            guard_exit(PyList_GET_ITEM(self->entered, i));
+            guard_exit(PyList_GET_ITEM(self->entered, i), READ);
         }
         Py_DECREF(self->entered);
     }
@@ -780,7 +782,7 @@ read_copy(PyObject *obj)
     copy = PyByteArray_FromStringAndSize(PyByteArray_AS_STRING(obj),
                                          PyByteArray_GET_SIZE(obj));
     if (locked) {
-        guard_exit(obj);
+        guard_exit(obj, READ);
     }
     return copy;
 }
@@ -805,7 +807,7 @@ unguard_reads(PyObject *const *objs, Py_ssize_t n)
     Py_ssize_t i;
     for (i = 0; i < n; i++) {
         if (PyObject_TypeCheck(objs[i], LockingBytearray_Type)) {
-            guard_exit(objs[i]);
+            guard_exit(objs[i], READ);
         }
     }
 }
@@ -948,7 +950,7 @@ lba_sq_inplace_concat(PyObject *self, PyObject *other)
             return NULL;
         }
         result = base_sq_inplace_concat(self, other);
-        guard_exit(self);
+        guard_exit(self, _Py_BUFLOCK_OWN_WRITE);
         return result;
     }
     /* No refusal before other's __buffer__ has run (§3.2). */
@@ -1066,7 +1068,7 @@ call_guarded(PyObject *self, _PyBufLock_Request access, int index,
         return NULL;
     }
     result = call_base(index, self, args, nargs, kwnames);
-    guard_exit(self);
+    guard_exit(self, access);
     return result;
 }
 
@@ -1192,7 +1194,7 @@ call_decode(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                                   names[0], names[1]);
         ((PyByteArrayObject *)self)->ob_exports--;
     }
-    guard_exit(self);
+    guard_exit(self, READ);
     return result;
 }
 
@@ -1247,7 +1249,7 @@ call_read(PyObject *self, int index, PyObject *const *args, Py_ssize_t nargs,
     if (i == total) {
         result = call_base(index, self, exact, nargs, kwnames);
     }
-    guard_exit(self);
+    guard_exit(self, READ);
 done:
     for (i = 0; i < total; i++) {
         Py_XDECREF(exact[i]);
@@ -2028,7 +2030,7 @@ native_configure_view(PyObject *Py_UNUSED(module), PyObject *const *args,
     Py_RETURN_NONE;
 }
 
-/* lock_state(obj) -> (mode, count), for tests and debugging. */
+/* lock_state(obj) -> (mode, holds, reads), for tests and debugging. */
 static PyObject *
 native_lock_state(PyObject *Py_UNUSED(module), PyObject *obj)
 {
@@ -2039,7 +2041,8 @@ native_lock_state(PyObject *Py_UNUSED(module), PyObject *obj)
         return NULL;
     }
     word = _Py_BUFLOCK_LOAD(LOCK_WORD(obj));
-    return Py_BuildValue("in", _Py_BUFLOCK_MODE(word), _Py_BUFLOCK_COUNT(word));
+    return Py_BuildValue("inn", _Py_BUFLOCK_MODE(word),
+                         _Py_BUFLOCK_HOLDS(word), _Py_BUFLOCK_READS(word));
 }
 
 /* same_buffer_procs(t, d) -> bool: t exports exactly as d does (§5). */
@@ -2079,7 +2082,7 @@ static PyMethodDef native_functions[] = {
     {"configure_view", (PyCFunction)(void (*)(void))native_configure_view,
      METH_FASTCALL, "configure_view(declared_bits, slow_path, doc)"},
     {"lock_state", native_lock_state, METH_O,
-     "lock_state(obj) -> (mode, count) of a LockingBytearray"},
+     "lock_state(obj) -> (mode, holds, reads) of a LockingBytearray"},
     {"same_buffer_procs", (PyCFunction)(void (*)(void))native_same_buffer_procs,
      METH_FASTCALL, "same_buffer_procs(t, d) -> whether t exports as d"},
     {"is_buffer", native_is_buffer, METH_O,

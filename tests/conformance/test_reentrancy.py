@@ -335,6 +335,35 @@ def test_s3_2_held_read_lets_its_operand_take_immutable(locked, op):
     assert_fresh(locked, DATA)
 
 
+@pytest.mark.parametrize("op", HELD_READ_PARAMS)
+def test_s3_a_mode_ends_with_its_last_hold_inside_a_held_read(locked, op):
+    """§3: a mode lasts as long as the holds that keep it.  The operand's
+    code takes an immutable view and releases it while the read is held:
+    that leaves FREE with one read in progress, so a plain export is
+    writable again, an in-place write is allowed and EXCLUSIVE is refused
+    because of the read, not of a mode that outlived its hold."""
+    seen = []
+
+    def hook():
+        with bf.view(locked, immutable=True) as v:
+            seen.append(v.readonly)
+        with memoryview(locked) as m:
+            seen.append(m.readonly)
+        locked[0] = locked[0]
+        try:
+            bf.view(locked, exclusive=True).release()
+        except BufferError as e:
+            seen.append(str(e))
+
+    hostile = _Hostile(hook)
+    assert _outcome(lambda: _run(op, locked, hostile)) == \
+        _outcome(lambda: op(bytearray(DATA), _Plain))
+    assert hostile.fired == 1
+    assert seen == [True, False, conflict_message(
+        type(locked), "export PyBUF_EXCLUSIVE", "FREE", 1)]
+    assert_fresh(locked, DATA)
+
+
 # ---- writes and resizes (§3.2: they already ran their input first) ----------
 def _set(key, value):
     def op(b, H):

@@ -325,8 +325,6 @@ class CallbackMachine(RuleBasedStateMachine):
             self.stats["callback-own-refused"] += 1
             return
         assert allowed, ("own %s allowed in" % category, m.mode, m.count)
-        if category == "write":
-            m.wrote()
         m.data[:] = new_data
 
     def _act(self, action):
@@ -677,7 +675,8 @@ class CallbackMachine(RuleBasedStateMachine):
         for side in self.sides.values():
             while side.held:
                 self._release(side, 0)
-            assert (side.model.mode, side.model.count) == ("FREE", 0)
+            assert (side.model.mode, side.model.holds,
+                    side.model.reads) == ("FREE", 0, 0)
             assert_fresh(side.obj, bytes(side.model.data))
 
 

@@ -423,7 +423,7 @@ def test_new_bits_with_read_or_write_only(flags):
             assert m.readonly and m.tobytes() == DATA and m.ndim == 1
         if not BACKEND.native:
             from bufferflags._backend import native
-            assert native.lock_state(obj) == (0, 0)
+            assert native.lock_state(obj) == (0, 0, 0)
         assert_fresh(obj, DATA)
         del obj
     """ % flags

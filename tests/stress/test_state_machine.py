@@ -7,7 +7,8 @@ struct, readinto, hashlib), derived and forwarded views, releases (explicit,
 `with`, del + gc, in any order, twice), in-place writes, resizes and reads.
 Every outcome (granted or refused, readonly, the bytes seen) is compared with
 a pure-Python reference model of proposal/semantics.md §3, §3.1 and §3.2:
-one mode, one count, sticky mode, a release is count - 1.
+one mode, the holds that keep it, the reads in progress; the release of
+the last hold returns the mode to FREE.
 
 After every step the invariants compare the object's observable state with
 the model: the data, the contents of every live view (immutable views also
@@ -78,49 +79,54 @@ WSTAR_ERRORS = (BufferError,) if BACKEND.native else (BufferError, TypeError)
 
 
 class Model:
-    """§3 as a reference: a mode, a count, and the data.
+    """§3 as a reference: a mode, the holds that keep it (exports and own
+    writes), the own reads in progress, and the data.
 
-    The count includes own reads in progress (§3: "every export and
-    in-progress own operation"); with reads only, the mode stays FREE
-    (§3.1, last paragraph), and a resize needs FREE with no holder (§3.2).
-    tests/stress/test_callbacks_model.py uses the read bookkeeping."""
+    A mode lasts as long as its holds: the release of the last one returns
+    it to FREE, whatever reads are still in progress.  With reads only, the
+    mode stays FREE (§3.1, last paragraph), and a resize needs FREE with
+    nothing held (§3.2).  tests/stress/test_callbacks_model.py uses the
+    read bookkeeping."""
 
     def __init__(self, data):
-        self.mode, self.count, self.data = "FREE", 0, bytearray(data)
+        self.mode, self.holds, self.reads = "FREE", 0, 0
+        self.data = bytearray(data)
+
+    @property
+    def count(self):
+        """The number a §6 message names: the holds of the mode, or in FREE
+        mode the reads in progress."""
+        return self.reads if self.mode == "FREE" else self.holds
 
     def cell(self, kind):
-        if self.mode == "FREE" and self.count:
+        if self.mode == "FREE" and self.reads:
             return TABLE_3_1_READING[kind]
         return TABLE_3_1[self.mode][kind]
 
     def grant(self, kind):
         readonly, self.mode = self.cell(kind)
-        self.count += 1
+        self.holds += 1
         return readonly == RO
 
     def release(self):
-        assert self.count > 0
-        self.count -= 1
-        if self.count == 0:
+        assert self.holds > 0
+        self.holds -= 1
+        if self.holds == 0:
             self.mode = "FREE"
 
     def allows(self, category):
-        if category == "resize" and self.count:
+        if category == "resize" and (self.holds or self.reads):
             return False
         return TABLE_3_2[self.mode][category] == ALLOWED
 
     def begin_read(self):
         """An own read takes the state (it must be allowed)."""
         assert self.allows("read")
-        self.count += 1
+        self.reads += 1
 
-    end_read = release
-
-    def wrote(self):
-        """§3: the first write into a FREE object with reads in progress
-        makes the mode SHARED."""
-        if self.mode == "FREE" and self.count:
-            self.mode = "SHARED"
+    def end_read(self):
+        assert self.reads > 0
+        self.reads -= 1
 
 
 def assert_matches_model(obj, model):
@@ -128,12 +134,13 @@ def assert_matches_model(obj, model):
     lock_state() on the shim, grant probes of tests/conformance natively."""
     if not BACKEND.native:
         from bufferflags._backend import native
-        mode, count = native.lock_state(obj)
-        assert (MODES[mode], count) == (model.mode, model.count)
+        mode, holds, reads = native.lock_state(obj)
+        assert (MODES[mode], holds, reads) == (model.mode, model.holds,
+                                               model.reads)
     else:
         assert mode_of(obj) == model.mode
         if model.mode in ("SHARED", "IMMUTABLE"):
-            assert count_of(obj) == model.count
+            assert count_of(obj) == model.holds
     if model.mode != "EXCLUSIVE":
         assert bytes(list(obj)) == bytes(model.data)
 
@@ -472,7 +479,8 @@ class LockMachine(RuleBasedStateMachine):
                 self._drop(h)
                 progress = True
             assert progress, "views that can never be released"
-        assert self.model.count == 0 and self.model.mode == "FREE"
+        assert (self.model.mode, self.model.holds, self.model.reads) == (
+            "FREE", 0, 0)
         assert_fresh(self.obj, bytes(self.model.data))
 
 
