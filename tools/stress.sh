@@ -41,7 +41,12 @@ for entry in "${pythons[@]}"; do
   echo "== stress ($mode, $HYPOTHESIS_PROFILE, ${BUFFERFLAGS_STRESS_SECONDS}s threads) on $kind $py"
   if [ $kind = native ]; then pp=$ROOT/shim${PYTHONPATH:+:$PYTHONPATH}; else pp=${PYTHONPATH:-}; fi
   # shellcheck disable=SC2086
-  if ! (cd "$BUILD" && PYTHONPATH=$pp "$py" -m pytest $ARGS -p no:cacheprovider "$ROOT/tests/stress"); then
+  # natively also the state word's thread races (issue 20), sized by
+  # BUFFERFLAGS_STRESS_SECONDS like the rest
+  extra=()
+  [ $kind = native ] && extra=("$ROOT/tests/native/test_state_word.py")
+  # shellcheck disable=SC2086
+  if ! (cd "$BUILD" && PYTHONPATH=$pp "$py" -m pytest $ARGS -p no:cacheprovider "$ROOT/tests/stress" "${extra[@]}"); then
     failed+=("$py")
   fi
 done

@@ -15,7 +15,11 @@
 # TSAN_ROUNDS times (default 3: which interleavings happen varies):
 #   pytest   PYTHONPATH=shim python -m pytest tests/conformance/test_threads.py
 #            tests/stress/test_threads_stress.py tests/stress/test_atomicity.py
-#   regrtest python -m test test_bytes test_array test_memoryview (whole
+#            tests/native/test_state_word.py (issue 20: check-only writes vs
+#            PyByteArray_Resize(), memoryview.release() vs an export of the
+#            view, dst[...] = src vs resizes of src, raw pins)
+#   regrtest python -m test test_bytes test_array test_memoryview
+#            test_free_threading.test_bytearray .test_memoryview (whole
 #            files: they hold the series' threaded tests, e.g.
 #            ByteArrayBufferFlagsTest.test_threads, test_exports_from_threads;
 #            the single-threaded rest is cheap and reports nothing unless
@@ -95,8 +99,10 @@ if [ "$SUMMARY_ONLY" = 0 ]; then
         run "pytest-$round" env PYTHONPATH="$ROOT/shim" "$PY" -m pytest -p no:cacheprovider -q \
             "$ROOT/tests/conformance/test_threads.py" \
             "$ROOT/tests/stress/test_threads_stress.py" \
-            "$ROOT/tests/stress/test_atomicity.py"
-        run "regrtest-$round" "$PY" -m test -v test_bytes test_array test_memoryview
+            "$ROOT/tests/stress/test_atomicity.py" \
+            "$ROOT/tests/native/test_state_word.py"
+        run "regrtest-$round" "$PY" -m test -v test_bytes test_array test_memoryview \
+            test_free_threading.test_bytearray test_free_threading.test_memoryview
     done
     # positive control: a race ThreadSanitizer must see, counted apart, so
     # that a run with no report means something.  Two threads write the same

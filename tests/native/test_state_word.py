@@ -236,16 +236,17 @@ class Py_buffer(ctypes.Structure):
 
 
 # PyObject_GetBuffer() on a memoryview reaches memory_getbuf(); memoryview(m)
-# would register a new view with m's managed buffer instead.
-_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
+# would register a new view with m's managed buffer instead.  Own function
+# objects (pythonapi[...]): pythonapi.X is shared with other test modules.
+_get_buffer = ctypes.pythonapi["PyObject_GetBuffer"]
 _get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(Py_buffer),
                         ctypes.c_int]
 _get_buffer.restype = ctypes.c_int
-_release_buffer = ctypes.pythonapi.PyBuffer_Release
+_release_buffer = ctypes.pythonapi["PyBuffer_Release"]
 _release_buffer.argtypes = [ctypes.POINTER(Py_buffer)]
 _release_buffer.restype = None
 
-_resize = ctypes.pythonapi.PyByteArray_Resize
+_resize = ctypes.pythonapi["PyByteArray_Resize"]
 _resize.argtypes = [ctypes.py_object, ctypes.c_ssize_t]
 _resize.restype = ctypes.c_int
 
