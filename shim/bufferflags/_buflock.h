@@ -270,7 +270,7 @@ _PyBufLock_BeginResize(Py_ssize_t *word, Py_ssize_t *seen)
 static inline void
 _PyBufLock_EndResize(Py_ssize_t *word)
 {
-    Py_ssize_t old = _Py_BUFLOCK_LOAD(word);
+    Py_ssize_t old = _Py_BUFLOCK_RESIZING;
     while (!_Py_BUFLOCK_CAS(word, &old, _Py_BUFLOCK_READS(old))) {
     }
 }
