@@ -70,6 +70,11 @@
 #define _Py_BUFLOCK_HOLDS(word) \
     (((word) >> _Py_BUFLOCK_HOLDS_SHIFT) & _Py_BUFLOCK_MAX_HOLDS)
 #define _Py_BUFLOCK_READS(word) ((word) & _Py_BUFLOCK_READS_MASK)
+/* No room for one more hold, or one more read: such a request is refused. */
+#define _Py_BUFLOCK_HOLDS_FULL(word) \
+    (_Py_BUFLOCK_HOLDS(word) == _Py_BUFLOCK_MAX_HOLDS)
+#define _Py_BUFLOCK_READS_FULL(word) \
+    (_Py_BUFLOCK_READS(word) == _Py_BUFLOCK_READS_MASK)
 #define _Py_BUFLOCK_WORD(mode, holds, reads) \
     (((Py_ssize_t)(mode) << _Py_BUFLOCK_MODE_SHIFT) \
      | ((Py_ssize_t)(holds) << _Py_BUFLOCK_HOLDS_SHIFT) | (reads))
@@ -141,18 +146,14 @@ _PyBufLock_Transition(Py_ssize_t word, _PyBufLock_Request request,
     *readonly = 1;
     switch (request) {
     case _Py_BUFLOCK_OWN_READ:
-        if (!_Py_BUFLOCK_MAY_READ(word)
-            || _Py_BUFLOCK_READS(word) == _Py_BUFLOCK_READS_MASK)
-        {
+        if (!_Py_BUFLOCK_MAY_READ(word) || _Py_BUFLOCK_READS_FULL(word)) {
             return -1;
         }
         *new_word = word + _Py_BUFLOCK_ONE_READ;   /* in the same mode */
         return 0;
     case _Py_BUFLOCK_PLAIN:
         if (!_Py_BUFLOCK_MAY_WRITE(word)) {
-            if (!_Py_BUFLOCK_MAY_READ(word)
-                || _Py_BUFLOCK_HOLDS(word) == _Py_BUFLOCK_MAX_HOLDS)
-            {
+            if (!_Py_BUFLOCK_MAY_READ(word) || _Py_BUFLOCK_HOLDS_FULL(word)) {
                 return -1;
             }
             /* one more immutable reader */
@@ -170,9 +171,7 @@ _PyBufLock_Transition(Py_ssize_t word, _PyBufLock_Request request,
         return 0;
     case _Py_BUFLOCK_IMMUTABLE_READ:
         /* FREE or IMMUTABLE */
-        if ((word & _Py_BUFLOCK_SHARED_BIT)
-            || _Py_BUFLOCK_HOLDS(word) == _Py_BUFLOCK_MAX_HOLDS)
-        {
+        if ((word & _Py_BUFLOCK_SHARED_BIT) || _Py_BUFLOCK_HOLDS_FULL(word)) {
             return -1;
         }
         *new_word = (word | _Py_BUFLOCK_IMMUTABLE_BIT) + _Py_BUFLOCK_ONE_HOLD;
@@ -316,9 +315,7 @@ _PyBufLock_RaiseConflict(PyObject *obj, _PyBufLock_Request request,
                      _PyBufLock_ShortName(obj), action);
         return;
     }
-    if (_Py_BUFLOCK_HOLDS(seen) == _Py_BUFLOCK_MAX_HOLDS
-        || _Py_BUFLOCK_READS(seen) == _Py_BUFLOCK_READS_MASK)
-    {
+    if (_Py_BUFLOCK_HOLDS_FULL(seen) || _Py_BUFLOCK_READS_FULL(seen)) {
         PyErr_Format(_Py_BUFLOCK_CONFLICT_ERROR,
                      "%s: cannot %s: too many exports and reads are held",
                      _PyBufLock_ShortName(obj), action);

@@ -323,36 +323,38 @@ def test_thread_memoryview_release_against_export():
     survived = []
     rounds = 0
 
-    def releaser():
-        while True:
-            start.wait()
-            m = box.get("m")
-            if m is None:
-                return
+    def each_round(play):
+        """A worker: play(m) once per round, until the view is None."""
+        def worker():
             while True:
-                try:
-                    m.release()
-                    break
-                except BufferError:        # exported just now: again
-                    pass
-            done.wait()
+                start.wait()
+                m = box.get("m")
+                if m is None:
+                    return
+                play(m)
+                done.wait()
+        return worker
 
-    def exporter():
+    @each_round
+    def releaser(m):
         while True:
-            start.wait()
-            m = box.get("m")
-            if m is None:
+            try:
+                m.release()
                 return
-            view = Py_buffer()
-            while True:
-                try:
-                    _get_buffer(m, ctypes.byref(view), 0)
-                except ValueError:         # released: the round is over
-                    break
-                if _is_released(m):
-                    survived.append(box["round"])
-                _release_buffer(ctypes.byref(view))
-            done.wait()
+            except BufferError:            # exported just now: again
+                pass
+
+    @each_round
+    def exporter(m):
+        view = Py_buffer()
+        while True:
+            try:
+                _get_buffer(m, ctypes.byref(view), 0)
+            except ValueError:             # released: the round is over
+                return
+            if _is_released(m):
+                survived.append(box["round"])
+            _release_buffer(ctypes.byref(view))
 
     threads = [threading.Thread(target=releaser),
                threading.Thread(target=exporter)]
