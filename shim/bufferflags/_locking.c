@@ -233,6 +233,32 @@ exact_index(PyObject *value)
     return PyLong_CheckExact(value) ? Py_NewRef(value) : PyNumber_Index(value);
 }
 
+/* A byte value as an exact int in range(0, 256): its __index__ runs now,
+ * and an out-of-range value raises bytearray's own ValueError now, before
+ * the state is checked (§3.2 "Arguments first"), as natively. */
+static PyObject *
+exact_byte(PyObject *value)
+{
+    PyObject *byte = exact_index(value);
+    int overflow;
+    long ival;
+
+    if (byte == NULL) {
+        return NULL;
+    }
+    ival = PyLong_AsLongAndOverflow(byte, &overflow);
+    if (ival == -1 && PyErr_Occurred()) {
+        Py_DECREF(byte);
+        return NULL;
+    }
+    if (overflow || ival < 0 || ival >= 256) {
+        PyErr_SetString(PyExc_ValueError, "byte must be in range(0, 256)");
+        Py_DECREF(byte);
+        return NULL;
+    }
+    return byte;
+}
+
 /* The slice `key` with exact int members, so that bytearray's unpacking
  * runs no Python code. */
 static PyObject *
@@ -553,12 +579,27 @@ static objobjproc base_sq_contains;
 static binaryfunc base_mp_subscript;
 static richcmpfunc base_tp_richcompare;
 
+/* The other operand of `+` or a comparison, which the operation reads:
+ * a locked one (self too) is checked as an own read first, so that its
+ * refusal is the own-read message of §6 ("cannot read"), as for the left
+ * operand, and not the refusal of the export that reads it. */
+static PyObject *
+converted_operand(PyObject *operand)
+{
+    if (PyObject_TypeCheck(operand, LockingBytearray_Type)
+        && guard_check(operand, READ) < 0)
+    {
+        return NULL;
+    }
+    return converted_buffer(operand);
+}
+
 static PyObject *
 lba_sq_concat(PyObject *self, PyObject *other)
 {
     PyObject *exact, *result = NULL;
 
-    if ((exact = converted_buffer(other)) == NULL) {
+    if ((exact = converted_operand(other)) == NULL) {
         return NULL;
     }
     if (guard_enter(self, READ) == 0) {
@@ -574,7 +615,7 @@ lba_tp_richcompare(PyObject *self, PyObject *other, int op)
 {
     PyObject *exact, *result = NULL;
 
-    if ((exact = converted_buffer(other)) == NULL) {
+    if ((exact = converted_operand(other)) == NULL) {
         return NULL;
     }
     if (guard_enter(self, READ) == 0) {
@@ -863,7 +904,7 @@ lba_sq_ass_item(PyObject *self, Py_ssize_t i, PyObject *value)
     resize_entry entry;
     int rc = -1;
 
-    if (value != NULL && (byte = exact_index(value)) == NULL) {
+    if (value != NULL && (byte = exact_byte(value)) == NULL) {
         return -1;
     }
     entry = value == NULL ? resize_enter(self) : write_enter(self);
@@ -889,7 +930,7 @@ lba_mp_ass_subscript(PyObject *self, PyObject *key, PyObject *value)
         if ((exact_key = exact_index(key)) == NULL) {
             return -1;
         }
-        if (value != NULL && (exact_value = exact_index(value)) == NULL) {
+        if (value != NULL && (exact_value = exact_byte(value)) == NULL) {
             goto done;
         }
         resizes = (value == NULL);
@@ -1142,10 +1183,152 @@ keyword_kind(const method_params *spec, PyObject *name)
     return ARG_ANY;
 }
 
+/* Whether PyUnicode_Decode() decodes `encoding` by itself (its shortcuts
+ * for utf-8, utf-16, utf-32, ascii and latin-1, matched after
+ * _Py_normalize_encoding()'s rules), without a codec.  Any other encoding
+ * goes through the codec registry, whose decoder PyUnicode_Decode() hands a
+ * memoryview of the raw memory that it never releases. */
+static int
+decodes_without_codec(const char *encoding)
+{
+    char lower[11];     /* strlen("iso-8859-1") + 1, the longest shortcut */
+    char *l = lower, *l_end = &lower[sizeof(lower) - 1];
+    const char *e;
+    int punct = 0;
+
+    for (e = encoding; *e != '\0'; e++) {
+        char c = *e;
+        if (Py_ISALNUM(c) || c == '.') {
+            if (punct && l != lower) {
+                if (l == l_end) {
+                    return 0;
+                }
+                *l++ = '_';
+            }
+            punct = 0;
+            if (l == l_end) {
+                return 0;
+            }
+            *l++ = (char)Py_TOLOWER(c);
+        }
+        else {
+            punct = 1;
+        }
+    }
+    *l = '\0';
+    l = lower;
+    if (l[0] == 'u' && l[1] == 't' && l[2] == 'f') {
+        l += 3;
+        if (*l == '_') {
+            l++;
+        }
+        return strcmp(l, "8") == 0 || strcmp(l, "16") == 0
+               || strcmp(l, "32") == 0;
+    }
+    return (strcmp(l, "ascii") == 0 || strcmp(l, "us_ascii") == 0
+#ifdef MS_WINDOWS
+            || strcmp(l, "mbcs") == 0
+#endif
+            || strcmp(l, "latin1") == 0 || strcmp(l, "latin_1") == 0
+            || strcmp(l, "iso_8859_1") == 0 || strcmp(l, "iso8859_1") == 0);
+}
+
+/* End a view of raw memory lent to Python code for one call, as natively
+ * (_PyMemoryView_EndLoan()): its managed buffer is released as
+ * mbuf_release() releases it, so that the view and every view derived from
+ * it (memoryview(v), v[1:], v.cast(), v.toreadonly()), which share the
+ * managed buffer, fail as released ones ("operation forbidden on released
+ * memoryview object") and code that kept one can no longer read the
+ * memory.  There is no exporter to release (PyMemoryView_FromBuffer()).  A
+ * buffer that the Python code exported from the view and still holds is
+ * beyond reach, natively too. */
+static void
+revoke_raw_view(PyObject *view)
+{
+    _PyManagedBufferObject *mbuf = ((PyMemoryViewObject *)view)->mbuf;
+
+    assert(mbuf->master.obj == NULL);
+    if (!(mbuf->flags & _Py_MANAGED_BUFFER_RELEASED)) {
+        mbuf->flags |= _Py_MANAGED_BUFFER_RELEASED;
+        PyObject_GC_UnTrack(mbuf);
+    }
+}
+
+/* PyUnicode_Decode() of `size` bytes at `buf`, with the registry path done
+ * here so that the decoder's view is released when it returns (§3.2
+ * "Callbacks inside the access"): as _PyCodec_DecodeText(), a codec that is
+ * not a text encoding is refused, and a decoder that returns no str is a
+ * TypeError, with PyUnicode_Decode()'s messages. */
+static PyObject *
+decode_raw(const char *buf, Py_ssize_t size, const char *encoding,
+           const char *errors)
+{
+    PyObject *codecs_module, *codec, *attr, *view, *result;
+    Py_buffer info;
+    int is_text = 1;
+
+    if (size == 0 || decodes_without_codec(encoding)) {
+        return PyUnicode_Decode(buf, size, encoding, errors);
+    }
+    codecs_module = PyImport_ImportModule("_codecs");
+    if (codecs_module == NULL) {
+        return NULL;
+    }
+    codec = PyObject_CallMethod(codecs_module, "lookup", "s", encoding);
+    Py_DECREF(codecs_module);
+    if (codec == NULL) {
+        return NULL;
+    }
+    if (!PyTuple_CheckExact(codec)) {
+        attr = PyObject_GetAttrString(codec, "_is_text_encoding");
+        if (attr == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+                Py_DECREF(codec);
+                return NULL;
+            }
+            PyErr_Clear();
+        }
+        else {
+            is_text = PyObject_IsTrue(attr);
+            Py_DECREF(attr);
+        }
+    }
+    Py_DECREF(codec);
+    if (is_text <= 0) {
+        if (is_text == 0) {
+            PyErr_Format(PyExc_LookupError,
+                         "'%.400s' is not a text encoding; "
+                         "use codecs.decode() to handle arbitrary codecs",
+                         encoding);
+        }
+        return NULL;
+    }
+    if (PyBuffer_FillInfo(&info, NULL, (void *)buf, size, 1,
+                          PyBUF_FULL_RO) < 0)
+    {
+        return NULL;
+    }
+    view = PyMemoryView_FromBuffer(&info);
+    if (view == NULL) {
+        return NULL;
+    }
+    result = PyCodec_Decode(view, encoding, errors);
+    revoke_raw_view(view);
+    Py_DECREF(view);
+    if (result != NULL && !PyUnicode_Check(result)) {
+        PyErr_Format(PyExc_TypeError,
+                     "'%.400s' decoder returned '%.400s' instead of 'str'; "
+                     "use codecs.decode() to decode to arbitrary types",
+                     encoding, Py_TYPE(result)->tp_name);
+        Py_CLEAR(result);
+    }
+    return result;
+}
+
 /* decode() with its arguments converted: under the own read, the decoder
  * reads the contents through a view that is not an export, as natively, so
  * that code the codec runs may take PyBUF_IMMUTABLE (§3.1, a read in
- * progress) and cannot resize.  Arguments bytearray.decode() would refuse
+ * progress) and cannot resize; the view ends with the call (decode_raw()).  Arguments bytearray.decode() would refuse
  * go to it unchanged, and so does empty contents (no decoder runs). */
 static PyObject *
 call_decode(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
@@ -1189,9 +1372,8 @@ call_decode(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
          * called on self from the codec (bytearray.append(self, x)), which
          * the shim does not see, from moving the memory being decoded. */
         ((PyByteArrayObject *)self)->ob_exports++;
-        result = PyUnicode_Decode(PyByteArray_AS_STRING(self),
-                                  PyByteArray_GET_SIZE(self),
-                                  names[0], names[1]);
+        result = decode_raw(PyByteArray_AS_STRING(self),
+                            PyByteArray_GET_SIZE(self), names[0], names[1]);
         ((PyByteArrayObject *)self)->ob_exports--;
     }
     guard_exit(self, READ);
@@ -1302,26 +1484,48 @@ error:
 static int
 lba_tp_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    PyObject *contents;
+    PyObject *source, *contents;
     Py_ssize_t size, seen;
     int rc = 0;
 
     if (guard_check(self, _Py_BUFLOCK_OWN_WRITE) < 0) {
         return -1;
     }
+    source = NULL;
+    if (PyTuple_GET_SIZE(args) > 0) {
+        source = PyTuple_GET_ITEM(args, 0);
+    }
+    else if (kwds != NULL
+             && (source = PyDict_GetItemString(kwds, "source")) == NULL
+             && PyErr_Occurred())
+    {
+        return -1;
+    }
     if ((kwds == NULL || PyDict_GET_SIZE(kwds) == 0)
         && PyTuple_GET_SIZE(args) == 1
-        && !PyObject_CheckBuffer(PyTuple_GET_ITEM(args, 0))
-        && !PyUnicode_Check(PyTuple_GET_ITEM(args, 0))
-        && !PyIndex_Check(PyTuple_GET_ITEM(args, 0)))
+        && !PyObject_CheckBuffer(source)
+        && !PyUnicode_Check(source)
+        && !PyIndex_Check(source)
+        && (Py_TYPE(source)->tp_iter != NULL || PySequence_Check(source)))
     {
-        contents = collect_items_failing_fast(self, PyTuple_GET_ITEM(args, 0));
+        contents = collect_items_failing_fast(self, source);
     }
     else {
+        /* Anything else, and what is not iterable (bytearray's own
+         * TypeError), is bytearray's constructor's. */
         contents = PyObject_Call((PyObject *)&PyByteArray_Type, args, kwds);
     }
     if (contents == NULL) {
         return -1;
+    }
+    if (source == self) {
+        /* bytearray.__init__(ba, ba) empties ba before it reads its
+         * argument, so it reads nothing: b'' (§3.2, as natively).  The
+         * constructor above still checked the call. */
+        Py_SETREF(contents, PyByteArray_FromStringAndSize(NULL, 0));
+        if (contents == NULL) {
+            return -1;
+        }
     }
     size = PyByteArray_GET_SIZE(contents);
     if (size == 0 && Py_SIZE(self) == 0) {
@@ -1432,7 +1636,13 @@ call_resizing(PyObject *self, int index, PyObject *const *args,
     }
     else {
         for (i = 0; i < nargs; i++) {
-            if ((exact[i] = exact_index(args[i])) == NULL) {
+            /* The byte value of append(), remove() and insert()'s second
+             * argument is range-checked now, as bytearray's converter does
+             * before the call; an index (pop(), insert()) is not. */
+            int is_byte = index == M_insert ? i == 1
+                          : index == M_append || index == M_remove;
+            exact[i] = is_byte ? exact_byte(args[i]) : exact_index(args[i]);
+            if (exact[i] == NULL) {
                 goto done;
             }
         }
@@ -1781,9 +1991,11 @@ python_exporter_view(PyObject *exporter)
 /* The guarantee the export under memoryview `mv` was granted, as far as the
  * shim can know it: an Export records it; a LockingBytearray grants a
  * counted read-only export only in IMMUTABLE mode or for an exclusive read,
- * and the mode stays while it is held; bytes never change.  A stock
- * memoryview does not record what it was asked for, so a memoryview of
- * bytes is taken as immutable whichever request made it. */
+ * and the mode stays while it is held.  A stock memoryview does not record
+ * what it was asked for, so a memoryview of bytes made by stock code
+ * (memoryview(b"..."), bytes.__buffer__(flags)) is taken as a plain
+ * request, which natively does not forward IMMUTABLE (§5): refused, fail
+ * closed, even when the request it passed on carried the flag. */
 static int
 memoryview_guarantee(PyObject *mv)
 {
@@ -1801,12 +2013,6 @@ memoryview_guarantee(PyObject *mv)
     if (PyObject_TypeCheck(exporter, LockingBytearray_Type)) {
         return (master->internal == LOCKED_EXPORT_MARK && master->readonly)
                ? PyBUF_IMMUTABLE : 0;
-    }
-    if (PyBytes_Check(exporter)
-        && Py_TYPE(exporter)->tp_as_buffer->bf_getbuffer
-           == PyBytes_Type.tp_as_buffer->bf_getbuffer)
-    {
-        return PyBUF_IMMUTABLE;
     }
     inner = python_exporter_view(exporter);
     return inner != NULL ? memoryview_guarantee(inner) : 0;

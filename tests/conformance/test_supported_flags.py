@@ -271,14 +271,17 @@ class MmapSubChild(MmapSub):
 
 class PythonExporter:
     """A user class exporting through a Python-level __buffer__ (3.12+).
-    It passes the request on to bytes, so what it grants is immutable (a
-    plain memoryview(self.data) would not forward IMMUTABLE natively, §5)."""
+    It passes the request on to bytes through bf.acquire(), so what it
+    grants is immutable on both backends (a plain memoryview(self.data)
+    would not forward IMMUTABLE, §5; nor, on the shim, would
+    self.data.__buffer__(flags), whose stock memoryview does not record the
+    request: test_agreement.py)."""
 
     def __init__(self, data):
         self.data = data
 
     def __buffer__(self, flags):
-        return self.data.__buffer__(flags)
+        return bf.acquire(self.data, flags)
 
 
 def _registrable():
