@@ -571,8 +571,53 @@ GUARDED_SLOT(sq_item, PyObject *, NULL,
              (PyObject *self, Py_ssize_t i), (self, i))
 GUARDED_SLOT(sq_repeat, PyObject *, NULL,
              (PyObject *self, Py_ssize_t n), (self, n))
-GUARDED_SLOT(tp_repr, PyObject *, NULL, (PyObject *self), (self))
-GUARDED_SLOT(tp_str, PyObject *, NULL, (PyObject *self), (self))
+
+/* repr() and str() while another holder's exclusive export is held: a text
+ * that reads no contents, names the type and the length (len() is allowed
+ * in every state, §3.2) and says the object is held, so that tracebacks,
+ * loggers and debuggers keep working exactly when someone holds it:
+ *     <LockingBytearray of 5 bytes, exclusively held>
+ * Natively bytearray and array.array say the same ("items" for an array).
+ * Every other refusal of the read (another thread's resize in progress, the
+ * count of reads full) is raised as for any own read. */
+static PyObject *
+held_repr(PyObject *self, PyObject *(*base)(PyObject *))
+{
+    PyObject *result;
+    Py_ssize_t seen, size;
+
+    if (guard_enter(self, READ) == 0) {
+        result = base(self);
+        guard_exit(self, READ);
+        return result;
+    }
+    seen = _Py_BUFLOCK_LOAD(LOCK_WORD(self));
+    if (_Py_BUFLOCK_MODE(seen) != _Py_BUFLOCK_EXCLUSIVE
+        || seen == _Py_BUFLOCK_RESIZING)
+    {
+        return NULL;
+    }
+    PyErr_Clear();
+    size = PyByteArray_GET_SIZE(self);
+    return PyUnicode_FromFormat("<%s of %zd byte%s, exclusively held>",
+                                _PyBufLock_ShortName(self), size,
+                                size == 1 ? "" : "s");
+}
+
+static PyObject *(*base_tp_repr)(PyObject *self);
+static PyObject *(*base_tp_str)(PyObject *self);
+
+static PyObject *
+lba_tp_repr(PyObject *self)
+{
+    return held_repr(self, base_tp_repr);
+}
+
+static PyObject *
+lba_tp_str(PyObject *self)
+{
+    return held_repr(self, base_tp_str);
+}
 
 static binaryfunc base_sq_concat;
 static objobjproc base_sq_contains;
@@ -1074,8 +1119,10 @@ enum { LBA_METHODS(METHOD_INDEX) M_COUNT };
 /* bytearray's method descriptors, looked up once at init. */
 static PyObject *base_methods[M_COUNT];
 
-/* Call bytearray's method number `index` on self. */
-static PyObject *
+/* Call bytearray's method number `index` on self.  Not inlined: inlined
+ * into call_read(), whose argument array has MAX_PARAMS slots, GCC's
+ * -Warray-bounds (-O2 and up) cannot see that `total` never exceeds it. */
+static Py_NO_INLINE PyObject *
 call_base(int index, PyObject *self, PyObject *const *args, Py_ssize_t nargs,
           PyObject *kwnames)
 {
