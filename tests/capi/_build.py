@@ -42,30 +42,33 @@ def _config(name: str) -> list[str]:
     return shlex.split(sysconfig.get_config_var(name) or "")
 
 
-def build_extension(source: Path, name: str, out_dir: Path,
+def build_extension(source: Path | list[Path], name: str, out_dir: Path,
                     defines: tuple[str, ...] = ()) -> Built:
-    """Compile source into module `name` under out_dir and import it.
+    """Compile source (one file, or the files of one extension) into module
+    `name` under out_dir and import it.
 
     The module is imported from its file and not put in sys.modules, so a
     test session may load several builds of the same source."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    obj = out_dir / (name + ".o")
+    sources = [source] if isinstance(source, Path) else list(source)
+    objs = [out_dir / (src.stem + ".o") for src in sources]
     lib = out_dir / (name + sysconfig.get_config_var("EXT_SUFFIX"))
     includes = [sysconfig.get_path("include"), sysconfig.get_path("platinclude"),
                 bufferflags.get_include()]
-    compile_cmd = (
+    compile_cmds = [
         _config("CC") + _config("CFLAGS") + _config("CCSHARED")
         + ["-I" + d for d in dict.fromkeys(includes)]
         + ["-D" + d for d in defines] + WARNINGS
-        + ["-c", str(source), "-o", str(obj)]
-    )
-    link_cmd = _config("LDSHARED") + [str(obj), "-o", str(lib)]
+        + ["-c", str(src), "-o", str(obj)]
+        for src, obj in zip(sources, objs)
+    ]
+    link_cmd = _config("LDSHARED") + [str(obj) for obj in objs] + ["-o", str(lib)]
     warnings = []
-    for cmd in (compile_cmd, link_cmd):
+    for cmd in compile_cmds + [link_cmd]:
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(
-                f"building {source.name} failed:\n{shlex.join(cmd)}\n"
+                f"building {name} failed:\n{shlex.join(cmd)}\n"
                 f"{done.stdout}{done.stderr}")
         warnings.append(done.stderr)
     loader = importlib.machinery.ExtensionFileLoader(name, str(lib))

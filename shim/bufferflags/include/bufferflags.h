@@ -28,8 +28,20 @@
  * binary therefore serves both interpreters of the same version.  The
  * header also compiles under the limited API (Py_LIMITED_API >= 3.11).
  *
- * The binding is static: a C file that includes this header calls
- * BufferFlags_Import() before it uses the other functions.
+ * By default the binding is static, one per C file: a file that includes
+ * this header calls BufferFlags_Import() before it uses the other
+ * functions.  An extension made of several C files shares one binding
+ * instead (as numpy's PY_ARRAY_UNIQUE_SYMBOL / NO_IMPORT_ARRAY):
+ *
+ *     // every file, before including bufferflags.h:
+ *     #define BUFFERFLAGS_UNIQUE_SYMBOL myext_bufferflags_api
+ *     // every file except the one whose module init calls
+ *     // BufferFlags_Import():
+ *     #define BUFFERFLAGS_NO_IMPORT
+ *
+ * The name is a global symbol of the extension: pick one no other library
+ * linked into it uses.  BufferFlags_Import() is not declared in a
+ * BUFFERFLAGS_NO_IMPORT file.
  */
 #ifndef BUFFERFLAGS_H
 #define BUFFERFLAGS_H
@@ -66,7 +78,36 @@ typedef struct {
 
 #ifndef BUFFERFLAGS_PROVIDER    /* defined by the shim, which fills the API */
 
+#if defined(BUFFERFLAGS_NO_IMPORT) && !defined(BUFFERFLAGS_UNIQUE_SYMBOL)
+#  error "BUFFERFLAGS_NO_IMPORT needs BUFFERFLAGS_UNIQUE_SYMBOL"
+#endif
+
+#ifdef BUFFERFLAGS_UNIQUE_SYMBOL
+   /* One pointer for the whole extension, defined in the file that imports. */
+#  define BufferFlags_API BUFFERFLAGS_UNIQUE_SYMBOL
+#  ifdef BUFFERFLAGS_NO_IMPORT
+extern const BufferFlags_CAPI *BufferFlags_API;
+#  else
+const BufferFlags_CAPI *BufferFlags_API = NULL;
+#  endif
+#else
 static const BufferFlags_CAPI *BufferFlags_API = NULL;
+#endif
+
+static inline int
+_BufferFlags_NotImported(void)
+{
+    PyErr_SetString(PyExc_RuntimeError,
+                    "bufferflags: call BufferFlags_Import() first"
+#ifndef BUFFERFLAGS_UNIQUE_SYMBOL
+                    " (in every C file that includes bufferflags.h, or "
+                    "define BUFFERFLAGS_UNIQUE_SYMBOL: see bufferflags.h)"
+#endif
+                    );
+    return -1;
+}
+
+#ifndef BUFFERFLAGS_NO_IMPORT
 
 /* Natively: bufferflags.supported_flags, which asks the interpreter. */
 static PyObject *_BufferFlags_NativeQuery = NULL;
@@ -87,14 +128,6 @@ _BufferFlags_NativeSupported(PyObject *obj)
         return -1;
     }
     return (int)(flags & (PyBUF_IMMUTABLE | PyBUF_EXCLUSIVE));
-}
-
-static inline int
-_BufferFlags_NotImported(void)
-{
-    PyErr_SetString(PyExc_RuntimeError,
-                    "bufferflags: call BufferFlags_Import() first");
-    return -1;
 }
 
 /* Bind to the native calls when bufferflags.NATIVE is true, else to the
@@ -162,6 +195,8 @@ BufferFlags_Import(void)
     Py_DECREF(module);
     return rc;
 }
+
+#endif /* !BUFFERFLAGS_NO_IMPORT */
 
 /* The subset of PyBUF_IMMUTABLE | PyBUF_EXCLUSIVE that obj (an object or a
  * type) honours, as bufferflags.supported_flags(obj); -1 with an exception
