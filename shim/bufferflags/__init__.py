@@ -4,7 +4,15 @@
 change while it is held; ``LockingBytearray`` is a bytearray that keeps that
 promise against every consumer.  On an interpreter that implements the flags
 natively (``NATIVE``) both delegate to it.  C extensions include
-``bufferflags.h`` from ``get_include()``.  See proposal/semantics.md.
+``bufferflags.h`` from ``get_include()``.
+
+``BufferConflictError`` (a ``BufferError``) means someone holds the object:
+retry after they release.  A plain ``BufferError`` means the type cannot
+promise the flag at all: use another type or ``view(..., fallback="copy")``.
+``supported_flags(obj)`` tells in advance; ``register(tp, flags)`` declares
+a Python exporter's guarantees; ``acquire(obj, flags)`` takes raw PyBUF_*
+flags as C code would.  ``python -m bufferflags`` prints the backend and
+what the builtin types support.
 """
 from bufferflags._backend import NATIVE
 from bufferflags._c_api import _C_API, BufferConflictError, get_include

@@ -38,5 +38,5 @@ class BufferFlags(enum.IntFlag):
 
 IMMUTABLE = BufferFlags.IMMUTABLE
 EXCLUSIVE = BufferFlags.EXCLUSIVE
-#: The flags a type can declare support for (semantics.md §5).
+#: The flags a type can declare support for (register()).
 GUARANTEES = IMMUTABLE | EXCLUSIVE

@@ -1,4 +1,4 @@
-"""Which types honour which guarantees (semantics.md §5).
+"""Which types honour which guarantees.
 
 On a stock interpreter the answer is this module's registry; on a native one
 it is the interpreter's ``__buffer_flags__`` declarations.
@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import operator
 import sys
+from typing import TYPE_CHECKING
 
 from bufferflags._backend import NATIVE, native
 from bufferflags._flags import GUARANTEES, IMMUTABLE, BufferFlags
@@ -19,20 +20,33 @@ _GUARANTEE_BITS = int(GUARANTEES)
 # PEP 688: from 3.12 a class can export through Python-level hooks.
 _PYTHON_HOOKS = sys.version_info >= (3, 12)
 
-if NATIVE:
+if TYPE_CHECKING:
+
+    class LockingBytearray(bytearray):
+        """A bytearray that keeps the promises of IMMUTABLE and EXCLUSIVE.
+
+        While an immutable export is held, every write and writable export
+        is refused with BufferConflictError; while an exclusive export is
+        held, every other export and the object's own reads are refused
+        too (repr() and str() then say "exclusively held" instead).  With
+        nothing held it behaves exactly as a bytearray."""
+
+elif NATIVE:
 
     class LockingBytearray(bytearray):
         """A bytearray: on this interpreter every bytearray is locked."""
 
         __slots__ = ()
 
+if NATIVE:
     _declared: dict[type, BufferFlags] = {}
     _declared_bits: dict[type, int] = {}
     # Declared by bytearray, which it exports as: a declaration of its own
     # would replace bytearray's for every LockingBytearray, as on the shim.
     _BUILTIN: frozenset[type] = frozenset({LockingBytearray})
 else:
-    LockingBytearray = native.LockingBytearray
+    if not TYPE_CHECKING:
+        LockingBytearray = native.LockingBytearray
     # Exact types and what they honour; subclasses follow the inheritance
     # rule in _type_flags().  memoryview's entry is per instance (forwarding).
     _declared = {
@@ -92,7 +106,10 @@ def supported_flags(obj_or_type: object) -> BufferFlags:
     """The guarantees (IMMUTABLE, EXCLUSIVE) a type, or an object, honours.
 
     0 means "no information": requesting either flag is refused, because an
-    exporter that predates them would silently ignore the bits.
+    exporter that predates them would silently ignore the bits.  A
+    memoryview honours IMMUTABLE only if its own export was granted it
+    (view(obj, immutable=True), not memoryview(obj)).  Asking costs no
+    acquisition; view() and acquire() check the same answer themselves.
     """
     if NATIVE:
         return BufferFlags(_native_supported(obj_or_type))
@@ -152,8 +169,13 @@ def _check_declaration(tp: object, flags: int) -> BufferFlags:
 def register(tp: type, flags: int) -> None:
     """Declare that instances of tp honour flags when asked for them.
 
-    The declaration is a promise by tp's author: acquisitions through
-    view()/acquire() still verify that what was granted is read-only.
+    flags is IMMUTABLE, EXCLUSIVE or both.  The declaration is a promise by
+    tp's author: acquisitions through view()/acquire() still verify that
+    what was granted is read-only.  Subclasses inherit it only if they
+    export exactly as tp does.  Built-in and other immutable types
+    (bytearray, array.array, mmap, ...) cannot be registered (TypeError):
+    only their implementation can vouch for their buffers.  Natively this
+    sets tp.__buffer_flags__.
     """
     flags = _check_declaration(tp, flags)
     if NATIVE:

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import inspect
 import operator
-from typing import NoReturn
+import sys
+from typing import TYPE_CHECKING, Literal, NoReturn
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 12):
+        from collections.abc import Buffer
+    else:
+        from typing_extensions import Buffer
 
 from bufferflags._backend import NATIVE, native
 from bufferflags._flags import EXCLUSIVE, GUARANTEES, IMMUTABLE, BufferFlags
@@ -21,6 +28,16 @@ _HINT = (
     "; use bufferflags.LockingBytearray for a bytearray that honours it, "
     "or view(..., fallback='copy') to read a private copy"
 )
+# A memoryview forwards IMMUTABLE only if its own export was granted it: what
+# it views may well be immutable (memoryview(b"xy")), but memoryview() asked
+# for a plain buffer, and a plain export of bytes promises nothing.
+_MEMORYVIEW_HINT = (
+    " (this memoryview's export was not granted PyBUF_IMMUTABLE: "
+    "memoryview(obj) asks for a plain buffer, even of bytes); "
+    "take the view from the object itself with "
+    "bufferflags.view(obj, immutable=True), "
+    "or pass fallback='copy' to read a private copy"
+)
 
 
 def _flag_names(flags: int) -> str:
@@ -30,7 +47,8 @@ def _flag_names(flags: int) -> str:
 
 
 def _well_formed(flags: int) -> bool:
-    """Rules 1 and 2 of §2 hold; otherwise the acquisition itself refuses."""
+    """No unknown bits, not READ/WRITE alone, not IMMUTABLE with WRITABLE;
+    otherwise the acquisition itself refuses."""
     return not (
         flags & ~_KNOWN
         or flags in (0x100, 0x200)
@@ -39,7 +57,8 @@ def _well_formed(flags: int) -> bool:
 
 
 def _unsupported(obj: object, wanted: int) -> BufferError | None:
-    """The refusal of §2 rule 3 for obj, or None if obj honours wanted."""
+    """The refusal for a guarantee obj's type does not declare, or None if
+    obj honours wanted."""
     supported = supported_flags(obj)
     missing = wanted & ~int(supported)
     if not missing:
@@ -82,11 +101,17 @@ else:
     _acquire = native.acquire
 
 
-def acquire(obj: object, flags: int) -> memoryview:
+def acquire(obj: Buffer, flags: int) -> memoryview:
     """Request a buffer with raw PyBUF_* flags, as PyObject_GetBuffer() would.
 
-    The result's ``readonly`` is what the exporter granted.  Requests for a
-    guarantee the type does not declare fail closed (§2 rule 3).
+    flags is any combination of BufferFlags (IMMUTABLE and EXCLUSIVE
+    included).  The result's ``readonly`` is what the exporter granted; the
+    memoryview holds the export until it is released.  A request for a
+    guarantee obj's type does not declare (see supported_flags()) fails
+    closed with BufferError instead of reaching an exporter that would
+    ignore the bit; unknown bits and IMMUTABLE with WRITABLE are a
+    BufferError too; a conflict with what is held is a BufferConflictError.
+    No hint and no fallback: view() is the friendlier call.
     """
     flags = operator.index(flags)
     if flags & _GUARANTEES and _well_formed(flags):
@@ -97,12 +122,12 @@ def acquire(obj: object, flags: int) -> memoryview:
 
 
 def view(
-    obj: object,
+    obj: Buffer,
     *,
     immutable: bool = False,
     exclusive: bool = False,
     writable: bool = False,
-    fallback: str | None = None,
+    fallback: Literal["copy"] | None = None,
 ) -> memoryview:
     """A memoryview of obj that carries the requested guarantees.
 
@@ -116,6 +141,13 @@ def view(
     or a with block (garbage collection releases it too).  On a stock
     interpreter the view's .obj is the shim's record of the acquisition,
     not obj: keep obj yourself if you need it.
+
+    Refusals: BufferConflictError (a BufferError) while someone holds obj
+    in a way the request conflicts with: retry after they release.  Plain
+    BufferError, with a hint, when obj's type cannot promise the guarantee
+    at all (supported_flags(obj) lacks it): use another type (bytes,
+    LockingBytearray) or fallback="copy".  TypeError for a non-buffer,
+    ValueError for contradictory arguments.
     """
     if immutable and writable:
         raise ValueError("view(): immutable=True and writable=True contradict")
@@ -152,11 +184,12 @@ def _unsupported_view(
     _require_buffer(obj)
     if fallback == "copy":
         return _view_of_copy(obj, flags)
-    _raise_without_cycle(_with_hint(_unsupported(obj, wanted)))
+    _raise_without_cycle(_with_hint(_unsupported(obj, wanted), obj))
 
 
-def _with_hint(refusal: BufferError) -> BufferError:
-    refusal.args = (refusal.args[0] + _HINT,)
+def _with_hint(refusal: BufferError, obj: object) -> BufferError:
+    hint = _MEMORYVIEW_HINT if type(obj) is memoryview else _HINT
+    refusal.args = (refusal.args[0] + hint,)
     return refusal
 
 
@@ -180,7 +213,7 @@ def _text_signature(func) -> str:
     return f"{func.__name__}{plain}\n--\n\n{inspect.getdoc(func)}"
 
 
-if not NATIVE:
+if not NATIVE and not TYPE_CHECKING:
     # The exact-type fast path runs in C; this function stays the reference
     # implementation and handles every other case, and lends the C function
     # its signature and docstring.
