@@ -120,10 +120,15 @@ print("%s%s-%s" % (sys.version.split()[0], ft,
 EOF
 }
 
+absolute() {       # an interpreter's absolute path, symlinks kept (a venv's python is one)
+    local py
+    py=$(command -v "$1") || { echo "rust-example: no interpreter $1" >&2; return 1; }
+    echo "$(cd "$(dirname "$py")" && pwd)/$(basename "$py")"
+}
+
 build() {          # $1: python; prints the built module's path
     local py cargo tag suffix
-    py=$(command -v "$1") || skip "no interpreter $1"
-    py=$(cd "$(dirname "$py")" && pwd)/$(basename "$py")   # absolute, symlinks kept (a venv)
+    py=$(absolute "$1")
     cargo=$(find_cargo) || skip "no cargo (looked in PATH and ~/.cargo/bin)"
     fetch
     tag=$(tag_of "$py")
@@ -139,6 +144,7 @@ run_tests() {
     local py status=0 reason module
     for py in "$@"; do
         echo "== rust example on $py"
+        py=$(absolute "$py")
         status=0
         module=$(build "$py" 2>"$OUT/last-build.log") || status=$?
         cat "$OUT/last-build.log" >&2
