@@ -19,7 +19,7 @@ NATIVE_PYTHONS := $(CPY)/patched/bin/python3 $(CPY)/patched-ft/bin/python3
 .PHONY: test test-shim test-shim-sid sid-chroot test-native test-cpython check-pep native venvs demo bench stress refleak clean
 .PHONY: regrtest tsan peer-suites bench-pyperformance
 
-test: test-shim test-shim-sid native test-native test-cpython check-pep
+test: test-shim test-shim-sid native test-native test-cpython check-pep test-rust
 
 venvs: $(VENV_STAMPS)
 
@@ -61,6 +61,14 @@ test-native: native
 
 test-cpython: native
 	cpython-patch/run-tests.sh
+
+# The Rust consumer example (examples/rust, issue 18) on every stock venv and
+# both patched interpreters: crates from Debian's librust-*-dev packages
+# (crates.io is not needed), builds cached in build/rust; a WARNING that it is
+# NOT tested where cargo or those packages cannot be had.
+.PHONY: test-rust
+test-rust: venvs native
+	PYTEST_ARGS="$(PYTEST_ARGS)" tools/rust-example.sh test $(foreach s,$(VENV_STAMPS),$(dir $(s))bin/python) $(NATIVE_PYTHONS)
 
 # Every number the PEP cites names its result key (bench/results/numbers.json);
 # --self-test also checks that swapping two of them is caught.
