@@ -1,11 +1,12 @@
-"""Build the checksum example: bufferflags.h comes from get_include()."""
+"""Build the checksum example: bufferflags.h comes from get_include().
+
+The metadata is in pyproject.toml; only the extension, whose include
+directory is computed, is here."""
 from setuptools import Extension, setup
 
 import bufferflags
 
 setup(
-    name="checksum",
-    version="0.1.0",
     ext_modules=[
         Extension("checksum", ["checksum.c"],
                   include_dirs=[bufferflags.get_include()]),

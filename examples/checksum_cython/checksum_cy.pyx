@@ -1,15 +1,15 @@
 # cython: language_level=3
-"""The checksum example in Cython: bufferflags.h declared with cdef extern."""
+"""The checksum example in Cython: bufferflags.h through the bufferflags.pxd
+that ships next to it (cythonize's include_path=[bufferflags.get_include()])."""
 from cpython.buffer cimport PyBuffer_Release
 from libc.stdint cimport uint64_t
 
-cdef extern from "bufferflags.h":
-    enum:
-        PyBUF_IMMUTABLE
-        PyBUF_EXCLUSIVE
-    int BufferFlags_Import() except -1
-    int BufferFlags_SupportedFlags(object obj) except -1
-    int BufferFlags_GetBuffer(object obj, Py_buffer *view, int flags) except -1
+from bufferflags cimport (
+    PyBUF_IMMUTABLE,
+    BufferFlags_GetBuffer,
+    BufferFlags_Import,
+    BufferFlags_SupportedFlags,
+)
 
 BufferFlags_Import()
 

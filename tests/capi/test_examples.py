@@ -43,9 +43,19 @@ def checksum(request, tmp_path_factory):
 
 
 def test_readme_c_is_the_example():
-    """The C the README shows is examples/checksum/checksum.c, verbatim."""
-    [block] = _readme_blocks("c")
-    assert block in (EXAMPLE / "checksum.c").read_text()
+    """The C the README shows first is examples/checksum/checksum.c,
+    verbatim (the second is the unique-symbol lines, tests/capi/_twofile.h)."""
+    blocks = _readme_blocks("c")
+    assert blocks[0] in (EXAMPLE / "checksum.c").read_text()
+    assert "#define BUFFERFLAGS_UNIQUE_SYMBOL" in blocks[1]
+
+
+def test_readme_commands_are_the_examples():
+    """The README's build commands are the ones examples/checksum/README.md
+    gives (test_readme_commands.py runs them in fresh venvs)."""
+    [readme] = _readme_blocks("sh")
+    example = (EXAMPLE / "README.md").read_text()
+    assert readme in example
 
 
 def test_checksum(checksum):
@@ -87,20 +97,60 @@ def _env(module_dir):
     return env
 
 
-def test_cython_variant(tmp_path):
-    """examples/checksum_cython, where Cython is installed (not in the
-    suite's own environments: skipped there)."""
-    pytest.importorskip("Cython")
-    source = tmp_path / "checksum_cy.c"
+def test_pxd_ships_next_to_the_header():
+    """bufferflags.pxd is installed in get_include(), next to bufferflags.h,
+    and declares every function the header offers a Cython user."""
+    pxd = Path(bf.get_include()) / "bufferflags.pxd"
+    text = pxd.read_text()
+    for name in ("BufferFlags_Import", "BufferFlags_SupportedFlags",
+                 "BufferFlags_GetBuffer", "PyBUF_IMMUTABLE", "PyBUF_EXCLUSIVE"):
+        assert name in text, name
+    assert 'cdef extern from "bufferflags.h"' in text
+
+
+def _cythonize(pyx, out):
+    """Cython's command line with get_include() as include path, as the
+    example's setup.py passes it to cythonize()."""
     done = subprocess.run(
-        [sys.executable, "-m", "cython", "-3", "-o", str(source),
-         str(ROOT / "examples" / "checksum_cython" / "checksum_cy.pyx")],
+        [sys.executable, "-m", "cython", "-3", "-I", bf.get_include(),
+         "-o", str(out), str(pyx)],
         capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    module = build_extension(source, "checksum_cy", tmp_path / "build").module
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out
+
+
+def test_cython_variant(tmp_path):
+    """examples/checksum_cython: `from bufferflags cimport ...` through the
+    shipped .pxd, built and run, where Cython is installed (the test extra
+    installs it)."""
+    pytest.importorskip("Cython")
+    source = _cythonize(ROOT / "examples" / "checksum_cython" / "checksum_cy.pyx",
+                        tmp_path / "checksum_cy.c")
+    built = build_extension(source, "checksum_cy", tmp_path / "build")
+    module = built.module
     data = bf.LockingBytearray(b"payload")
     assert module.checksum(data) == fnv1a(b"payload")
     assert module.supported_flags(b"") == int(bf.supported_flags(b""))
     with bf.view(data, exclusive=True):
         with pytest.raises(BufferError, match="exclusive export is held"):
             module.checksum(data)
+    if not bf.NATIVE:
+        with pytest.raises(BufferError, match="bytearray does not support"):
+            module.checksum(bytearray(b"payload"))
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "checksum_cython" / "demo.py")],
+                          capture_output=True, text=True, env=_env(built.path.parent))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == [hex(fnv1a(b"payload"))] * 2
+
+
+def test_cython_pxd_is_required(tmp_path):
+    """The control: without get_include() on Cython's include path the
+    cimport fails, so test_cython_variant really goes through the .pxd."""
+    pytest.importorskip("Cython")
+    done = subprocess.run(
+        [sys.executable, "-m", "cython", "-3", "-o", str(tmp_path / "x.c"),
+         str(ROOT / "examples" / "checksum_cython" / "checksum_cy.pyx")],
+        capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "bufferflags.pxd" in done.stdout + done.stderr or \
+        "cimported module" in done.stdout + done.stderr, done.stdout + done.stderr
