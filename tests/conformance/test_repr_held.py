@@ -181,14 +181,17 @@ def test_tracebacks_loggers_debuggers(make):
         with bf.view(obj, exclusive=True):
             logger.warning("held: %r / %s", obj, obj)
             assert pprint.pformat(obj) == expected
-            assert reprlib.Repr(maxother=100).repr(obj) == expected
+            shortened = reprlib.Repr()
+            shortened.maxother = 100
+            assert shortened.repr(obj) == expected
             try:
                 raise ValueError(f"bad object {obj!r}")
             except ValueError as e:
-                text = "".join(traceback.format_exception(e, capture_locals=True))
-                assert f"bad object {expected}" in text
                 te = traceback.TracebackException.from_exception(
                     e, capture_locals=True)
+                text = "".join(te.format())
+                assert f"bad object {expected}" in text
+                assert f"obj = {expected}" in text
                 assert any(expected in str(frame.locals)
                            for frame in te.stack if frame.locals)
     finally:
