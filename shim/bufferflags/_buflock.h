@@ -93,6 +93,11 @@
    immutable export is refused. */
 #define _Py_BUFLOCK_SHARED_BIT _Py_BUFLOCK_WORD(_Py_BUFLOCK_SHARED, 0, 0)
 #define _Py_BUFLOCK_IMMUTABLE_BIT _Py_BUFLOCK_WORD(_Py_BUFLOCK_IMMUTABLE, 0, 0)
+/* Another holder's exclusive export (not a resize in progress): repr()
+   says so instead of reading the contents. */
+#define _Py_BUFLOCK_HELD_EXCLUSIVELY(word) \
+    (_Py_BUFLOCK_MODE(word) == _Py_BUFLOCK_EXCLUSIVE \
+     && (word) != _Py_BUFLOCK_RESIZING)
 
 /* What is asked of the state: an export request (classified from its
  * PyBUF_* flags) or one of the object's own operations. */

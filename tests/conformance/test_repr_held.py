@@ -183,7 +183,13 @@ def test_tracebacks_loggers_debuggers(make):
             assert pprint.pformat(obj) == expected
             shortened = reprlib.Repr()
             shortened.maxother = 100
-            assert shortened.repr(obj) == expected
+            if isinstance(obj, array.array):
+                # reprlib formats an array by iterating it (repr_array), a
+                # read that is refused (§3.2); only repr() itself is exempt.
+                with pytest.raises(bf.BufferConflictError, match="cannot read"):
+                    shortened.repr(obj)
+            else:
+                assert shortened.repr(obj) == expected
             try:
                 raise ValueError(f"bad object {obj!r}")
             except ValueError as e:
