@@ -184,3 +184,9 @@ note "make bench wall time (bench/run.sh): $WALL s ($(( WALL / 60 )) min $(( WAL
 rm -f "$NOTES"
 
 "$PATCHED" "$BENCH/render.py"
+
+# The figures (bench/results/figures), drawn from the results with the first
+# stock venv's matplotlib (the bench extra: make venvs installs it).
+PLOT_PY=$VENV/$(stock_pythons | head -1)/bin/python
+"$PLOT_PY" "$BENCH/plots.py" "$OUT" \
+    || echo "run.sh: bench/plots.py FAILED: figures NOT regenerated (pip install '.[bench]')" >&2
