@@ -592,9 +592,7 @@ held_repr(PyObject *self, PyObject *(*base)(PyObject *))
         return result;
     }
     seen = _Py_BUFLOCK_LOAD(LOCK_WORD(self));
-    if (_Py_BUFLOCK_MODE(seen) != _Py_BUFLOCK_EXCLUSIVE
-        || seen == _Py_BUFLOCK_RESIZING)
-    {
+    if (!_Py_BUFLOCK_HELD_EXCLUSIVELY(seen)) {
         return NULL;
     }
     PyErr_Clear();
