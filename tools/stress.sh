@@ -23,6 +23,7 @@ else
   : "${HYPOTHESIS_PROFILE:=stress}" "${BUFFERFLAGS_STRESS_SECONDS:=60}"
 fi
 export HYPOTHESIS_PROFILE BUFFERFLAGS_STRESS_SECONDS
+export BUFFERFLAGS_FUZZ_PROGRAMS=${BUFFERFLAGS_FUZZ_PROGRAMS:-$([ $mode = ci ] && echo 150 || echo 2000)} BUFFERFLAGS_FUZZ_SECONDS=${BUFFERFLAGS_FUZZ_SECONDS:-$([ $mode = ci ] && echo 7 || echo 120)}  # tests/stress/test_differential.py (issue 19)
 ARGS=${PYTEST_ARGS:--q}
 
 pythons=()
