@@ -161,9 +161,9 @@ def _argument_order(stmt: str, base: dict[str, Any], pat: dict[str, Any]) -> boo
 
 
 ALLOWED: list[Allowed] = [
-    Allowed("converted-once", "semantics §3.2 'Arguments first': each argument is converted once (PEP BC "What an argument's code sees")",
+    Allowed("converted-once", "semantics §3.2 'Arguments first': each argument is converted once (PEP BC \"What an argument's code sees\")",
             _converted_once),
-    Allowed("argument-order", "semantics §3.2 'Arguments first' (value before bounds, gh-91153); PEP BC "What an argument's code sees"",
+    Allowed("argument-order", "semantics §3.2 'Arguments first' (value before bounds, gh-91153); PEP BC \"What an argument's code sees\"",
             _argument_order),
     Allowed("arguments-first", "PEP BC 'Arguments first'; semantics §3.2 'Arguments first'", _arguments_first),
     Allowed("failed-init-keeps", "PEP BC 'A failed bytearray.__init__()'; semantics §3.2 'A refused operation changes nothing'",
