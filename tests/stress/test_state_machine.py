@@ -419,7 +419,15 @@ class LockMachine(RuleBasedStateMachine):
         elif which == "contains":
             self._own("read", lambda: data[0] in obj, True)
         elif which == "repr":
-            self._own("read", lambda: repr(obj) and None)
+            # Never refused (§3.2): under another holder's EXCLUSIVE it reads
+            # no contents and says so; otherwise it shows the contents.
+            text = repr(obj)
+            self.stats["own-repr"] += 1
+            if self.model.mode == "EXCLUSIVE":
+                assert text.endswith("exclusively held>"), text
+                assert str(len(data)) in text, text
+            else:
+                assert text == repr(self.factory(data)), (text, data)
         else:
             self._own("read", lambda: obj == self.factory(data), True)
 
