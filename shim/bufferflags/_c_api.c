@@ -121,7 +121,7 @@ capi_get_buffer(PyObject *obj, Py_buffer *view, int flags)
     }
     if (!view->readonly && !(flags & PyBUF_WRITABLE)) {
         PyBuffer_Release(view);
-        PyErr_Format(PyExc_BufferError,
+        PyErr_Format(PyExc_SystemError,
                      "%.200s granted a writable buffer for PyBUF_%s: "
                      "its declared support is wrong",
                      Py_TYPE(obj)->tp_name,

@@ -2131,8 +2131,10 @@ acquire_view(PyObject *obj, int flags, int force_readonly)
     if (export->granted && !export->master.readonly
         && !(flags & PyBUF_WRITABLE))
     {
-        /* Never pass on a guarantee the exporter visibly did not keep. */
-        PyErr_Format(PyExc_BufferError,
+        /* Never pass on a guarantee the exporter visibly did not keep: its
+           declaration is false, a bug in its type (SystemError, as
+           natively). */
+        PyErr_Format(PyExc_SystemError,
                      "%.200s granted a writable buffer for PyBUF_%s: "
                      "its declared support is wrong",
                      Py_TYPE(obj)->tp_name,
@@ -2316,6 +2318,24 @@ native_same_buffer_procs(PyObject *Py_UNUSED(module), PyObject *const *args,
                            && a->bf_releasebuffer == b->bf_releasebuffer);
 }
 
+/* created_in_c(t) -> bool: t was made by C code, a static type or one
+ * from PyType_FromSpec() and friends (which keep their name in
+ * _ht_tpname), not by a class statement or type().  Such a type has its
+ * own declaration or none: it inherits nothing (§5), because its C code
+ * may reach the memory without the base's checks. */
+static PyObject *
+native_created_in_c(PyObject *Py_UNUSED(module), PyObject *arg)
+{
+    PyTypeObject *type;
+    if (!PyType_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "created_in_c() takes a type");
+        return NULL;
+    }
+    type = (PyTypeObject *)arg;
+    return PyBool_FromLong(!(type->tp_flags & Py_TPFLAGS_HEAPTYPE)
+                           || ((PyHeapTypeObject *)type)->_ht_tpname != NULL);
+}
+
 static PyObject *
 native_is_buffer(PyObject *Py_UNUSED(module), PyObject *obj)
 {
@@ -2336,6 +2356,8 @@ static PyMethodDef native_functions[] = {
      "lock_state(obj) -> (mode, holds, reads) of a LockingBytearray"},
     {"same_buffer_procs", (PyCFunction)(void (*)(void))native_same_buffer_procs,
      METH_FASTCALL, "same_buffer_procs(t, d) -> whether t exports as d"},
+    {"created_in_c", native_created_in_c, METH_O,
+     "created_in_c(t) -> whether t was made by C code, not by a class"},
     {"is_buffer", native_is_buffer, METH_O,
      "is_buffer(obj) -> whether obj supports the buffer protocol"},
     {NULL, NULL, 0, NULL}

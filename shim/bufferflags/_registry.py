@@ -66,6 +66,7 @@ else:
 
 # Py_TPFLAGS_IMMUTABLETYPE: static builtin types and immutable heap types.
 _IMMUTABLETYPE = 1 << 8
+_HEAPTYPE = 1 << 9
 
 
 def _lookup(tp: type, name: str) -> object:
@@ -86,11 +87,53 @@ def _exports_like(tp: type, declarer: type) -> bool:
     )
 
 
+def _own_declaration(klass: type) -> BufferFlags | None:
+    """klass's own declaration: the registry's, or for an immutable type
+    the __buffer_flags__ its implementation wrote into its dict (nothing
+    else can write there: stock refuses assignment to immutable types)."""
+    flags = _declared.get(klass)
+    if flags is not None:
+        return flags
+    if klass.__flags__ & _IMMUTABLETYPE:
+        value = klass.__dict__.get("__buffer_flags__")
+        if type(value) is int and not value & ~_GUARANTEE_BITS:
+            return BufferFlags(value)
+    return None
+
+
+def _c_base(tp: type) -> type:
+    """The first class of tp's MRO made by C code: what tp exports through
+    unless it defines __buffer__ itself."""
+    return next(k for k in tp.__mro__ if native.created_in_c(k))
+
+
+def _cap(tp: type) -> int:
+    """What tp's C-level base lets a declaration promise (§5): a class that
+    exports through that base's buffer procs cannot promise more than the
+    base does; one with its own __buffer__ answers for itself."""
+    base = _c_base(tp)
+    if base is tp or not native.same_buffer_procs(tp, base):
+        return _GUARANTEE_BITS
+    return int(_own_declaration(base) or 0)
+
+
 def _type_flags(tp: type) -> BufferFlags:
+    # A class body's __buffer_flags__ that register() has not confirmed can
+    # only narrow what is inherited: on a stock interpreter it may have been
+    # assigned after the class was created, so it never grants.
+    narrowed = _GUARANTEE_BITS
     for klass in tp.__mro__:
-        flags = _declared.get(klass)
+        flags = _own_declaration(klass)
         if flags is not None:
-            return flags if klass is tp or _exports_like(tp, klass) else _NONE
+            if klass is not tp and not _exports_like(tp, klass):
+                return _NONE
+            return BufferFlags(flags & _cap(tp) & narrowed)
+        if native.created_in_c(klass):
+            # A type made in C inherits nothing it did not declare (§5).
+            return _NONE
+        body = klass.__dict__.get("__buffer_flags__")
+        if type(body) is int:
+            narrowed &= body
     return _NONE
 
 
@@ -128,12 +171,6 @@ def _native_supported(obj: object) -> int:
     return int(getattr(tp, "__buffer_flags__", 0))
 
 
-def _builtin_declaration_error(tp: type, action: str) -> TypeError:
-    return TypeError(
-        f"cannot {action} {tp.__name__!r}: its supported flags are built in"
-    )
-
-
 def _flag_names(flags: int) -> str:
     return "|".join(
         f"PyBUF_{flag.name}" for flag in BufferFlags(_GUARANTEE_BITS) if flags & flag
@@ -166,46 +203,70 @@ def _check_declaration(tp: object, flags: int) -> BufferFlags:
     return BufferFlags(flags)
 
 
-def register(tp: type, flags: int) -> None:
-    """Declare that instances of tp honour flags when asked for them.
+def _cap_of(tp: type) -> tuple[int, type]:
+    """(what tp's C-level base lets it promise, that base), on either
+    backend: natively the interpreter applies the same rule (§5)."""
+    if NATIVE:
+        base = next(
+            k for k in tp.__mro__
+            if not k.__flags__ & _HEAPTYPE or k.__flags__ & _IMMUTABLETYPE
+        )
+        if _native_supported(tp) == tp.__dict__.get("__buffer_flags__"):
+            return _GUARANTEE_BITS, base
+        return _native_supported(base), base
+    return _cap(tp), _c_base(tp)
 
-    flags is IMMUTABLE, EXCLUSIVE or both.  The declaration is a promise by
-    tp's author: acquisitions through view()/acquire() still verify that
-    what was granted is read-only.  Subclasses inherit it only if they
-    export exactly as tp does.  Built-in and other immutable types
-    (bytearray, array.array, mmap, ...) cannot be registered (TypeError):
-    only their implementation can vouch for their buffers.  Natively this
-    sets tp.__buffer_flags__.
+
+def register(tp: type, flags: int) -> None:
+    """Confirm that tp honours flags, as its class body declares.
+
+    A type's supported flags are fixed when it is created: its class body
+    says ``__buffer_flags__ = IMMUTABLE`` (or EXCLUSIVE, or both), and
+    register(tp, the same flags) makes the declaration count on a stock
+    interpreter, where the shim cannot read class bodies as they are
+    created.  Natively the interpreter already honours the class body and
+    register() only checks it.  TypeError, changing nothing, if the class
+    body declares something else or nothing, if tp exports through a base
+    that cannot keep the flags (an mmap.mmap or bytes subclass), or for a
+    built-in or other immutable type (bytearray, array.array, mmap, ...),
+    whose declaration only its implementation can make.  Subclasses
+    defined in Python inherit it only if they export exactly as tp does.
     """
     flags = _check_declaration(tp, flags)
-    if NATIVE:
-        tp.__buffer_flags__ = int(flags)
-    else:
+    names = _flag_names(flags)
+    own = tp.__dict__.get("__buffer_flags__")
+    if own is None:
+        raise TypeError(
+            f"cannot register {tp.__name__!r} for {names}: its class body "
+            f"does not declare it (__buffer_flags__ = {names}); a type's "
+            "supported flags are fixed when it is created"
+        )
+    if own != flags:
+        raise TypeError(
+            f"cannot register {tp.__name__!r} for {names}: its class body "
+            f"declares {_flag_names(own) if type(own) is int else repr(own)}"
+        )
+    cap, base = _cap_of(tp)
+    if flags & ~cap:
+        raise TypeError(
+            f"cannot register {tp.__name__!r} for {names}: it exports "
+            f"through {base.__name__!r}, which supports "
+            f"{_flag_names(cap) if cap else 'none'}"
+        )
+    if not NATIVE:
         _declared[tp] = flags
         _declared_bits[tp] = int(flags)
 
 
 def unregister(tp: type) -> None:
-    """Withdraw tp's own declaration.
+    """Refused: a type's supported flags are fixed when it is created.
 
-    A type that declares nothing of its own raises KeyError; a built-in
-    declaration (bytes, memoryview, ...) cannot be withdrawn: TypeError.
-    Either way nothing changes.
+    Kept so that code written for bufferflags 0.x gets a clear TypeError
+    instead of an AttributeError; nothing changes.
     """
     if not isinstance(tp, type):
         raise TypeError(f"unregister() needs a type, not {type(tp).__name__!r}")
-    if NATIVE:
-        if tp in _BUILTIN:
-            raise _builtin_declaration_error(tp, "unregister")
-        if "__buffer_flags__" not in tp.__dict__:
-            raise KeyError(tp)
-        if tp.__flags__ & _IMMUTABLETYPE:
-            raise _builtin_declaration_error(tp, "unregister")
-        del tp.__buffer_flags__
-    else:
-        if tp in _BUILTIN:
-            raise _builtin_declaration_error(tp, "unregister")
-        if tp not in _declared:
-            raise KeyError(tp)
-        del _declared[tp]
-        del _declared_bits[tp]
+    raise TypeError(
+        f"cannot unregister {tp.__name__!r}: a type's supported flags are "
+        "fixed when it is created"
+    )

@@ -31,6 +31,8 @@ LOCKED = (bytearray, bf.LockingBytearray) if bf.NATIVE else (bf.LockingBytearray
 class Registered:
     """A Python exporter that declares IMMUTABLE (3.12+: __buffer__)."""
 
+    __buffer_flags__ = IMMUTABLE
+
     def __init__(self, data=DATA):
         self.data = bytes(data)
 

@@ -87,8 +87,10 @@ def _plain_views():
     ]
 
 
-def _exporter(returned):
+def _exporter(returned, flags=IMMUTABLE):
     class Exporter:
+        __buffer_flags__ = flags     # declared in the class body (§5)
+
         def __init__(self, data):
             self.data = data
             self.views = []
@@ -126,7 +128,6 @@ def test_s5_registered_exporter_of_a_plain_view_is_refused(name, returned,
         with memoryview(obj) as plain:          # a plain request still works
             assert plain.tobytes() == obj.views[-1].tobytes()
     finally:
-        bf.unregister(tp)
         for mv in obj.views:
             mv.release()
 
@@ -143,7 +144,6 @@ def test_s5_registered_exporter_of_an_immutable_view_is_granted():
         with bf.acquire(obj, IMMUTABLE) as v:
             assert v.readonly
     finally:
-        bf.unregister(tp)
         for mv in obj.views:
             mv.release()
 
@@ -172,8 +172,6 @@ def test_s5_bytes_buffer_passed_through_shim_limit():
         with bf.view(portable_obj, immutable=True) as v:
             assert v.readonly and v.tobytes() == b"abcd"
     finally:
-        bf.unregister(tp)
-        bf.unregister(portable)
         for mv in obj.views + portable_obj.views:
             mv.release()
 

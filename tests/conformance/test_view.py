@@ -364,6 +364,8 @@ class _PythonHolder:
     """A Python object that exports its locked data (3.12+) and keeps a
     forwarded view of itself."""
 
+    __buffer_flags__ = int(bf.IMMUTABLE)
+
     def __init__(self, data):
         self.data = data
 
@@ -376,20 +378,17 @@ class _PythonHolder:
 def test_release_on_gc_of_a_cycle_through_a_python_exporter(locked_type, name,
                                                             forward):
     bf.register(_PythonHolder, bf.IMMUTABLE)
-    try:
-        for _ in range(20):
-            data = locked_type(DATA)
-            holder = _PythonHolder(data)
-            holder.fwd = forward(holder)
-            gone = weakref.ref(holder)
-            with pytest.raises(BufferError):
-                data[0] = 0
-            del holder
-            gc.collect()
-            assert gone() is None, "the holder and its view were never collected"
-            assert_fresh(data, DATA)
-    finally:
-        bf.unregister(_PythonHolder)
+    for _ in range(20):
+        data = locked_type(DATA)
+        holder = _PythonHolder(data)
+        holder.fwd = forward(holder)
+        gone = weakref.ref(holder)
+        with pytest.raises(BufferError):
+            data[0] = 0
+        del holder
+        gc.collect()
+        assert gone() is None, "the holder and its view were never collected"
+        assert_fresh(data, DATA)
 
 
 @pytest.mark.parametrize("name,hold,mode", HOLDERS, ids=HOLDER_IDS)

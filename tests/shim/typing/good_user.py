@@ -49,8 +49,10 @@ def main() -> None:
     native: bool = bufferflags.NATIVE
     version: str = bufferflags.__version__
     print(include, native, version)
-    bufferflags.register(Retry, IMMUTABLE)       # a type, flags
-    bufferflags.unregister(Retry)
+    class Frozen(bytes):
+        __buffer_flags__ = int(IMMUTABLE)
+
+    bufferflags.register(Frozen, IMMUTABLE)      # confirms the class body
 
 
 if __name__ == "__main__":
