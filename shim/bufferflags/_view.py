@@ -86,10 +86,18 @@ if NATIVE:
     def _is_buffer(obj: object) -> bool:
         return hasattr(type(obj), "__buffer__")
 
+    # The interpreter's checked entry point, memoryview(obj, flags=...),
+    # requests PyBUF_FULL_RO | flags; memoryview._from_flags() (older
+    # patched builds, and acquire()'s raw flags) exactly flags.  Both are
+    # PyObject_GetBuffer() itself, fail-closed checks included;
+    # obj.__buffer__ would skip them for Python classes.
+    _FLAGS_KEYWORD = "flags=" in (memoryview.__text_signature__ or "")
+
     def _acquire(obj: object, flags: int, readonly: bool) -> memoryview:
-        # memoryview._from_flags() is PyObject_GetBuffer() itself, fail-closed
-        # checks included; obj.__buffer__ would skip them for Python classes.
-        mv = memoryview._from_flags(obj, flags)
+        if _FLAGS_KEYWORD and flags & _FULL_RO == _FULL_RO:
+            mv = memoryview(obj, flags=flags)
+        else:
+            mv = memoryview._from_flags(obj, flags)
         if readonly and not mv.readonly:
             readonly_mv = mv.toreadonly()
             mv.release()
