@@ -7,7 +7,11 @@ not count (iteration, array searches, strip, buffered reads through a Python
 raw stream, a codec's decode, compile of bytearray source).  Their price is
 measured here, not assumed small.
 
-    python3 bench/touched_paths.py OUT.md NAME=PYTHON [NAME=PYTHON ...]
+    python3 bench/touched_paths.py [--paths 0023] OUT.md NAME=PYTHON [NAME=PYTHON ...]
+
+--paths 0023: the flagged requests patch 0023 changed (the declaration walk
+that stops at the first class made in C, the cap, the SystemError
+postcondition), on interpreters of the series only (stock refuses nothing).
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import sys
 
 from instructions import count
 
-__all__ = ["TOUCHED", "main"]
+__all__ = ["TOUCHED", "TOUCHED_0023", "main"]
 
 LOOPS = 5_000
 
@@ -43,14 +47,41 @@ TOUCHED: list[tuple[str, str, str]] = [
     ("exec(bytearray source)", "src = bytearray(b'x = 1')", "exec(src)"),
 ]
 
+_REQUEST = "m = memoryview._from_flags(%s, 0x51C); m.release()"   # FULL_RO|IMMUTABLE
+TOUCHED_0023: list[tuple[str, str, str]] = [
+    ("memoryview(ba) (unflagged)", "ba = bytearray(64)", "memoryview(ba).release()"),
+    ("IMMUTABLE request, bytearray", "ba = bytearray(64)", _REQUEST % "ba"),
+    ("IMMUTABLE request, array.array", "import array; a = array.array('B', bytes(64))",
+     _REQUEST % "a"),
+    ("IMMUTABLE request, class S(bytearray)",
+     "S = type('S', (bytearray,), {}); s = S(64)", _REQUEST % "s"),
+    ("IMMUTABLE request, declaring class B(bytes)",
+     "B = type('B', (bytes,), {'__buffer_flags__': 0x400}); b = B(64)", _REQUEST % "b"),
+    ("IMMUTABLE request refused, class P(object)",
+     "ns = dict(); exec(%r, ns); refuse = ns['refuse']" % (
+         "class P:\n"
+         "    def __buffer__(self, flags): return memoryview(b'x')\n"
+         "def refuse(p=P()):\n"
+         "    try:\n"
+         "        memoryview._from_flags(p, 0x51C)\n"
+         "    except BufferError:\n"
+         "        pass\n"),
+     "refuse()"),
+]
+PATHS = {"0020": TOUCHED, "0023": TOUCHED_0023}
+
 
 def main(argv: list[str]) -> int:
+    touched = TOUCHED
+    if len(argv) > 2 and argv[1] == "--paths":
+        touched = PATHS[argv[2]]
+        argv = argv[:1] + argv[3:]
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
     out, pairs = argv[1], [a.split("=", 1) for a in argv[2:]]
     counts = {name: {} for name, _ in pairs}
-    for op, setup, stmt in TOUCHED:
+    for op, setup, stmt in touched:
         for name, python in pairs:
             counts[name][op] = count(python, setup, stmt, LOOPS)[0]
             print(f"{name:14} {op:34} {counts[name][op]:.1f}", file=sys.stderr)
@@ -59,7 +90,7 @@ def main(argv: list[str]) -> int:
     lines = ["| operation | " + " | ".join(names) + " | "
              + " | ".join(f"{n} / {first}" for n in names[1:]) + " |",
              "|---|" + "---:|" * (2 * len(names) - 1)]
-    for op, _, _ in TOUCHED:
+    for op, _, _ in touched:
         row = [f"{counts[n][op]:.1f}" for n in names]
         row += [f"{counts[n][op] / counts[first][op]:.3f}" for n in names[1:]]
         lines.append(f"| `{op}` | " + " | ".join(row) + " |")
