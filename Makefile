@@ -50,8 +50,10 @@ test-shim-sid:
 sid-chroot:
 	tools/sid-chroot.sh setup
 
+# baseline-ft too: the differential fuzzer compares patched-ft against it.
 native:
 	cpython-patch/build.sh --ft
+	cpython-patch/build.sh --only baseline-ft
 
 test-native: native
 	@set -e; for py in $(NATIVE_PYTHONS); do \
