@@ -364,7 +364,11 @@ def main() -> int:
     instructions = os.path.join(RESULTS, "instructions.json")
     if os.path.exists(instructions):
         with open(instructions) as f:
-            NUMBERS.update(json.load(f).get("numbers", {}))
+            data = json.load(f)
+        NUMBERS.update(data.get("numbers", {}))
+        # Keys added since the run are derived from its counts, not measured again.
+        from instructions import numbers
+        NUMBERS.update(numbers(data["counts"], set(data["flagged"]), data.get("locking")))
     with open(os.path.join(RESULTS, "numbers.json"), "w") as f:
         json.dump(NUMBERS, f, indent=1, sort_keys=True, ensure_ascii=False)
         f.write("\n")
