@@ -110,10 +110,13 @@ def _c_base(tp: type) -> type:
 def _cap(tp: type) -> int:
     """What tp's C-level base lets a declaration promise (§5): a class that
     exports through that base's buffer procs cannot promise more than the
-    base does; one with its own __buffer__ answers for itself."""
+    base does; one with its own __buffer__ answers for itself, but never
+    for EXCLUSIVE (its memoryview never re-exports it)."""
     base = _c_base(tp)
-    if base is tp or not native.same_buffer_procs(tp, base):
+    if base is tp:
         return _GUARANTEE_BITS
+    if not native.same_buffer_procs(tp, base):
+        return int(IMMUTABLE)
     return int(_own_declaration(base) or 0)
 
 
@@ -203,18 +206,30 @@ def _check_declaration(tp: object, flags: int) -> BufferFlags:
     return BufferFlags(flags)
 
 
-def _cap_of(tp: type) -> tuple[int, type]:
-    """(what tp's C-level base lets it promise, that base), on either
-    backend: natively the interpreter applies the same rule (§5)."""
+_PYTHON_BUFFER_CAP = (
+    "its __buffer__ is defined in Python and returns a memoryview, which "
+    "never re-exports PyBUF_EXCLUSIVE"
+)
+
+
+def _cap_of(tp: type) -> tuple[int, str]:
+    """(what tp may promise, why no more), on either backend: natively the
+    interpreter applies the same rule (§5)."""
+    hook = _lookup(tp, "__buffer__")
+    if _PYTHON_HOOKS and hook is not None and type(hook).__name__ != "wrapper_descriptor":
+        return int(IMMUTABLE), _PYTHON_BUFFER_CAP
     if NATIVE:
         base = next(
             k for k in tp.__mro__
             if not k.__flags__ & _HEAPTYPE or k.__flags__ & _IMMUTABLETYPE
         )
-        if _native_supported(tp) == tp.__dict__.get("__buffer_flags__"):
-            return _GUARANTEE_BITS, base
-        return _native_supported(base), base
-    return _cap(tp), _c_base(tp)
+        cap = (_GUARANTEE_BITS
+               if _native_supported(tp) == tp.__dict__.get("__buffer_flags__")
+               else _native_supported(base))
+    else:
+        base, cap = _c_base(tp), _cap(tp)
+    return cap, (f"it exports through {base.__name__!r}, which supports "
+                 f"{_flag_names(cap) if cap else 'none'}")
 
 
 def register(tp: type, flags: int) -> None:
@@ -246,13 +261,9 @@ def register(tp: type, flags: int) -> None:
             f"cannot register {tp.__name__!r} for {names}: its class body "
             f"declares {_flag_names(own) if type(own) is int else repr(own)}"
         )
-    cap, base = _cap_of(tp)
+    cap, why = _cap_of(tp)
     if flags & ~cap:
-        raise TypeError(
-            f"cannot register {tp.__name__!r} for {names}: it exports "
-            f"through {base.__name__!r}, which supports "
-            f"{_flag_names(cap) if cap else 'none'}"
-        )
+        raise TypeError(f"cannot register {tp.__name__!r} for {names}: {why}")
     if not NATIVE:
         _declared[tp] = flags
         _declared_bits[tp] = int(flags)
