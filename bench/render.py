@@ -314,9 +314,12 @@ def block_conditions() -> str:
     cpu = find(r"^- CPU: (.*)$")
     load = find(r"^- Load average \(1/5/15 min\) at start: (.*)$")
     options = find(r"^`(--[^`]*)`")
+    groups = ", ".join(re.findall(r"^- group (\w[\w-]*):", env, re.M)) or MISSING
     return (f"**Conditions** (from `bench/results/ENVIRONMENT.md` of this run): run {run} at "
-            f"project commit `{commit}`; {cpu}; load average (1/5/15 min) at start {load}; pyperf "
-            f"`{options}`. Baseline and patched are CPython 3.13.15 built by "
+            f"project commit `{commit}`, groups {groups}; {cpu}; load average (1/5/15 min) at "
+            f"start {load}; pyperf `{options}`. Results of groups not run here are those of an "
+            "earlier run: each pyperf file keeps its own date and interpreter versions in its "
+            "metadata. Baseline and patched are CPython 3.13.15 built by "
             "`cpython-patch/build.sh` from the same source with the same default configure flags "
             "(no PGO or LTO); the free-threaded builds add `--disable-gil`.")
 
