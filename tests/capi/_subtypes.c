@@ -8,8 +8,8 @@
  *   StaticByteArraySub
  *       a static subclass of bytearray that declares nothing, as an
  *       extension written before the PEP has;
- *   WritableExporter(n), declaring(flags) -> type
- *       an exporter of n writable bytes whose declaration (written into the
+ *   declaring(flags) -> type WritableExporter
+ *       an exporter of 8 writable bytes whose declaration (written into the
  *       dict of a new type) is whatever the caller says: a false one must
  *       get nothing.
  */
