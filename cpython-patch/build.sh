@@ -6,6 +6,10 @@
 #   build/cpython/baseline/     unpatched, default configure flags
 #   build/cpython/patched/      the series applied, same flags
 #   build/cpython/patched-ft/   the series applied, --disable-gil (with --ft)
+#   build/cpython/patched-immutable/ Part 1 of the series only (the patches
+#                               before EXCLUSIVE_FROM): PyBUF_IMMUTABLE
+#                               without PyBUF_EXCLUSIVE (only with --only
+#                               patched-immutable: `make test`, `make bench`)
 #   build/cpython/baseline-ft/  unpatched, --disable-gil (only with --only
 #                               baseline-ft: `make bench`'s instruction
 #                               counts compare free-threaded like for like)
@@ -48,7 +52,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --ft) FT=1 ;;
         --only) ONLY+=("$2"); shift ;;
-        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -127,7 +131,17 @@ else
 fi
 
 PATCHES=( "$PATCHDIR"/[0-9][0-9][0-9][0-9]-*.patch )
-PATCH_SUM=$(cat "${PATCHES[@]}" | sha256sum | cut -d' ' -f1)
+
+# Part 2 of the series, PyBUF_EXCLUSIVE, starts with this patch.  The
+# patches before it are Part 1: PyBUF_IMMUTABLE and the reader/writer lock
+# on their own, the interpreter the PEP proposes first (patched-immutable).
+EXCLUSIVE_FROM=0024
+PART1_PATCHES=()
+for p in "${PATCHES[@]}"; do
+    [[ "$(basename "$p")" < "$EXCLUSIVE_FROM" ]] && PART1_PATCHES+=("$p")
+done
+grep -q '^Subject: .*PyBUF_EXCLUSIVE' "$PATCHDIR/$EXCLUSIVE_FROM"-*.patch 2>/dev/null \
+    || { echo "build.sh: patch $EXCLUSIVE_FROM is not the PyBUF_EXCLUSIVE one; fix EXCLUSIVE_FROM" >&2; exit 2; }
 
 # extract SRC into a fresh directory $1
 extract() {
@@ -174,12 +188,18 @@ ensure_build_deps() {
 }
 
 # --- one interpreter ------------------------------------------------------
+# build_one NAME PATCHSET [CONFIGURE FLAGS...]; PATCHSET is none, all or
+# part1.
 build_one() {
-    local name=$1 patched=$2; shift 2
+    local name=$1 patchset=$2; shift 2
     local flags=("$@")
     local prefix="$OUT/$name" srcdir="$OUT/src/$name" objdir="$OUT/obj/$name"
-    local key
-    key=$( { echo "$SRC_SUM"; [ "$patched" = 1 ] && echo "$PATCH_SUM"; \
+    local key patches=()
+    case "$patchset" in
+        all) patches=("${PATCHES[@]}") ;;
+        part1) patches=("${PART1_PATCHES[@]}") ;;
+    esac
+    key=$( { echo "$SRC_SUM"; [ ${#patches[@]} -gt 0 ] && cat "${patches[@]}"; \
              echo "${flags[*]:-}"; } | sha256sum | cut -d' ' -f1)
     if [ -x "$prefix/bin/python3" ] && [ "$(cat "$prefix/.bufferflags-key" 2>/dev/null)" = "$key" ]; then
         say "$name: up to date ($prefix)"
@@ -189,14 +209,14 @@ build_one() {
         local t=$(date +%s)
         rm -f "$prefix/.bufferflags-key"
         timed "$name: extract" "$LOGS/$name-extract.log" extract "$srcdir"
-        if [ "$patched" = 1 ]; then
+        if [ ${#patches[@]} -gt 0 ]; then
             apply() {
-                for p in "${PATCHES[@]}"; do
+                for p in "${patches[@]}"; do
                     echo "== $p"
                     patch -d "$srcdir" -p1 --forward --batch < "$p"
                 done
             }
-            timed "$name: apply ${#PATCHES[@]} patches" "$LOGS/$name-patch.log" apply
+            timed "$name: apply ${#patches[@]} patches" "$LOGS/$name-patch.log" apply
         fi
         rm -rf "$objdir"; mkdir -p "$objdir"
         cd "$objdir"
@@ -240,13 +260,14 @@ build_one() {
 
 for name in "${ONLY[@]}"; do
     case "$name" in
-        baseline)   build_one baseline 0 ;;
-        baseline-ft) build_one baseline-ft 0 --disable-gil ;;
-        patched)    build_one patched 1 ;;
-        patched-ft) build_one patched-ft 1 --disable-gil ;;
-        patched-debug) build_one patched-debug 1 --with-pydebug ;;
+        baseline)   build_one baseline none ;;
+        baseline-ft) build_one baseline-ft none --disable-gil ;;
+        patched)    build_one patched all ;;
+        patched-ft) build_one patched-ft all --disable-gil ;;
+        patched-immutable) build_one patched-immutable part1 ;;
+        patched-debug) build_one patched-debug all --with-pydebug ;;
         patched-tsan) BUILD_DEPS+=(clang libclang-rt-dev)  # compiler-rt: libclang_rt.tsan
-                      build_one patched-tsan 1 CC=clang --disable-gil --with-thread-sanitizer ;;
+                      build_one patched-tsan all CC=clang --disable-gil --with-thread-sanitizer ;;
         *) echo "build.sh: unknown interpreter $name" >&2; exit 2 ;;
     esac
 done
