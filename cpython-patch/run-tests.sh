@@ -7,6 +7,8 @@
 #   build/cpython/patched:     test_buffer test_bytes test_memoryview
 #                              test_inspect test_array test_mmap test_io
 #                              test_sys
+#   build/cpython/patched-immutable: the same, on Part 1 of the series
+#                              alone (PyBUF_IMMUTABLE, if built)
 #   build/cpython/patched-ft:  the thread-relevant subset (if built):
 #                              test_buffer test_bytes test_memoryview
 #                              test_array test_inspect test_sys, and the
@@ -84,6 +86,15 @@ if [ "$RUN_GIL" = 1 ]; then
         test_inspect test_array test_mmap test_io test_sys -j"$JOBS"
     pristine_dir
     run "patched, 3.13.15's own tests" pristine "$PY"
+fi
+
+IMM="$OUT/patched-immutable/bin/python3"
+if [ "$RUN_GIL" = 1 ] && [ -x "$IMM" ]; then
+    run patched-immutable "$IMM" -m test test_buffer test_bytes test_memoryview \
+        test_inspect test_array test_mmap test_io test_sys -j"$JOBS"
+    run "patched-immutable, 3.13.15's own tests" pristine "$IMM"
+elif [ "$RUN_GIL" = 1 ]; then
+    echo "== patched-immutable: not built (cpython-patch/build.sh --only patched-immutable), skipped"
 fi
 
 if [ "$RUN_FT" = 1 ]; then

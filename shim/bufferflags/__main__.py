@@ -1,8 +1,9 @@
 """``python -m bufferflags``: what this interpreter offers.
 
 Prints the package version, the backend (the shim's C extension on stock
-CPython, or the interpreter's own implementation), the interpreter, and the
-guarantees each builtin buffer type supports here.
+CPython, or the interpreter's own implementation) and the flags it
+implements, the interpreter, and the guarantees each builtin buffer type
+supports here.
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def main() -> int:
     build = "free-threaded" if sysconfig.get_config_var("Py_GIL_DISABLED") else "GIL"
     print(f"bufferflags {bufferflags.__version__}")
     print(f"backend:     {backend}")
+    print(f"implements:  {_names(bufferflags.IMPLEMENTED)}")
     print(f"interpreter: {platform.python_implementation()} {platform.python_version()} "
           f"({build}) {sys.executable}")
     print(f"include:     {bufferflags.get_include()}")

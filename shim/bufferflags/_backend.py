@@ -1,8 +1,10 @@
-"""Which mechanism implements the flags on this interpreter.
+"""Which mechanism implements the flags on this interpreter, and which flags.
 
 On an interpreter built from the cpython-patch series the flags are native
 (``inspect.BufferFlags.IMMUTABLE`` exists) and everything delegates to it;
-elsewhere the cffi-built extension emulates them.
+elsewhere the cffi-built extension emulates them.  An interpreter built from
+the series up to its IMMUTABLE part implements PyBUF_IMMUTABLE only, and
+refuses a request with 0x800 as an unknown bit: ``IMPLEMENTED`` says which.
 """
 from __future__ import annotations
 
@@ -10,9 +12,33 @@ import importlib
 import inspect
 from types import SimpleNamespace
 
-__all__ = ["NATIVE", "native"]
+from bufferflags._flags import GUARANTEES, BufferFlags
+
+__all__ = ["IMPLEMENTED", "NATIVE", "native"]
 
 NATIVE: bool = hasattr(getattr(inspect, "BufferFlags", None), "IMMUTABLE")
+
+
+def _implemented() -> BufferFlags:
+    """The new flags this implementation provides at all, whatever a type
+    declares: the shim emulates both; natively, the members the
+    interpreter's inspect.BufferFlags has, because a flag it lacks is an
+    unknown bit to PyObject_GetBuffer() there, refused for every type."""
+    if not NATIVE:
+        return GUARANTEES
+    interpreter_flags = getattr(inspect, "BufferFlags")  # not on 3.11
+    flags = BufferFlags(0)
+    for flag in GUARANTEES:
+        if getattr(interpreter_flags, str(flag.name), None) == flag:
+            flags |= flag
+    return flags
+
+
+#: The guarantees (IMMUTABLE, EXCLUSIVE) this implementation provides:
+#: both on the shim and the whole patch series, IMMUTABLE alone on an
+#: interpreter built from the series up to its IMMUTABLE part.  A request
+#: for a flag outside it fails closed with BufferError for every object.
+IMPLEMENTED: BufferFlags = _implemented()
 
 
 def _in_main_interpreter() -> bool:

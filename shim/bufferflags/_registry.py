@@ -10,13 +10,14 @@ import operator
 import sys
 from typing import TYPE_CHECKING
 
-from bufferflags._backend import NATIVE, native
+from bufferflags._backend import IMPLEMENTED, NATIVE, native
 from bufferflags._flags import GUARANTEES, IMMUTABLE, BufferFlags
 
 __all__ = ["supported_flags", "register", "unregister", "LockingBytearray"]
 
 _NONE = BufferFlags(0)
 _GUARANTEE_BITS = int(GUARANTEES)
+_IMPLEMENTED_BITS = int(IMPLEMENTED)
 # PEP 688: from 3.12 a class can export through Python-level hooks.
 _PYTHON_HOOKS = sys.version_info >= (3, 12)
 
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
 elif NATIVE:
 
     class LockingBytearray(bytearray):
-        """A bytearray: on this interpreter every bytearray is locked."""
+        """A bytearray: on this interpreter every bytearray is locked, and
+        supports what bytearray does (only IMMUTABLE where the interpreter
+        implements only IMMUTABLE: see IMPLEMENTED)."""
 
         __slots__ = ()
 
@@ -158,7 +161,9 @@ def supported_flags(obj_or_type: object) -> BufferFlags:
     acquisition; view() and acquire() check the same answer themselves.
     """
     if NATIVE:
-        return BufferFlags(_native_supported(obj_or_type))
+        # Masked so that no answer names a flag the interpreter would refuse
+        # as an unknown bit.
+        return BufferFlags(_native_supported(obj_or_type) & _IMPLEMENTED_BITS)
     if isinstance(obj_or_type, type):
         return _type_flags(obj_or_type)
     if type(obj_or_type) is memoryview:
@@ -241,7 +246,8 @@ def register(tp: type, flags: int) -> None:
     interpreter, where the shim cannot read class bodies as they are
     created.  Natively the interpreter already honours the class body and
     register() only checks it.  TypeError, changing nothing, if the class
-    body declares something else or nothing, if tp exports through a base
+    body declares something else or nothing, for a flag this interpreter
+    does not implement (see IMPLEMENTED), if tp exports through a base
     that cannot keep the flags (an mmap.mmap or bytes subclass), or for a
     built-in or other immutable type (bytearray, array.array, mmap, ...),
     whose declaration only its implementation can make.  Subclasses
@@ -260,6 +266,12 @@ def register(tp: type, flags: int) -> None:
         raise TypeError(
             f"cannot register {tp.__name__!r} for {names}: its class body "
             f"declares {_flag_names(own) if type(own) is int else repr(own)}"
+        )
+    if flags & ~_IMPLEMENTED_BITS:
+        # No class can keep a promise the interpreter cannot make.
+        raise TypeError(
+            f"cannot register {tp.__name__!r} for {names}: this interpreter "
+            f"does not implement {_flag_names(flags & ~_IMPLEMENTED_BITS)}"
         )
     cap, why = _cap_of(tp)
     if flags & ~cap:

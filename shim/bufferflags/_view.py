@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     else:
         from typing_extensions import Buffer
 
-from bufferflags._backend import NATIVE, native
+from bufferflags._backend import IMPLEMENTED, NATIVE, native
 from bufferflags._flags import EXCLUSIVE, GUARANTEES, IMMUTABLE, BufferFlags
 from bufferflags._registry import LockingBytearray, _declared_bits, supported_flags
 
@@ -22,6 +22,10 @@ _WRITABLE = int(BufferFlags.WRITABLE)
 _IMMUTABLE = int(IMMUTABLE)
 _EXCLUSIVE = int(EXCLUSIVE)
 _GUARANTEES = int(GUARANTEES)
+_IMPLEMENTED = int(IMPLEMENTED)
+# The new flags this interpreter does not implement at all (EXCLUSIVE on one
+# built from the IMMUTABLE part of the series alone; 0 elsewhere).
+_UNIMPLEMENTED = _GUARANTEES & ~_IMPLEMENTED
 _FULL_RO = int(BufferFlags.FULL_RO)
 _KNOWN = 0x0FFD
 _HINT = (
@@ -56,9 +60,23 @@ def _well_formed(flags: int) -> bool:
     )
 
 
+def _not_implemented(obj: object, wanted: int) -> BufferError:
+    """The refusal for a guarantee this interpreter does not implement: no
+    type has it here, so the message names the interpreter, not the type's
+    declaration, and offers no alternative type."""
+    return BufferError(
+        f"{type(obj).__name__} does not support "
+        f"{_flag_names(wanted & _UNIMPLEMENTED)}: this interpreter does not "
+        f"implement {_flag_names(wanted & _UNIMPLEMENTED)} "
+        f"(implemented: {_flag_names(_IMPLEMENTED) or 'none'})"
+    )
+
+
 def _unsupported(obj: object, wanted: int) -> BufferError | None:
     """The refusal for a guarantee obj's type does not declare, or None if
     obj honours wanted."""
+    if wanted & _UNIMPLEMENTED:
+        return _not_implemented(obj, wanted)
     supported = supported_flags(obj)
     missing = wanted & ~int(supported)
     if not missing:
@@ -173,6 +191,12 @@ def view(
         flags |= _EXCLUSIVE
     wanted = flags & _GUARANTEES
     if NATIVE:
+        if wanted & _UNIMPLEMENTED:
+            # Refused here, not left to the interpreter's unknown-bits check,
+            # so that the message says why, and before fallback="copy": no
+            # copy can carry a guarantee this interpreter does not implement.
+            _require_buffer(obj)
+            _raise_without_cycle(_not_implemented(obj, wanted))
         # The interpreter fails closed by itself; ask why only when it refused.
         try:
             return _acquire(obj, flags, not writable)

@@ -58,6 +58,7 @@ def test_s5_static_c_subclass_inherits_nothing(ext):
         bf.view(tp(DATA), immutable=True)
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("immutabletype", [False, True],
                          ids=["mutable-heap-type", "immutable-heap-type"])
 def test_s5_c_subclass_that_declares_has_it(ext, immutabletype):

@@ -58,6 +58,7 @@ def test_readme_commands_are_the_examples():
     assert readme in example
 
 
+@pytest.mark.exclusive
 def test_checksum(checksum):
     fn = checksum.module.checksum
     data = bf.LockingBytearray(b"payload")
@@ -72,6 +73,7 @@ def test_checksum(checksum):
             fn(bytearray(b"payload"))
 
 
+@pytest.mark.exclusive
 def test_demo_runs_as_written(checksum):
     """demo.py (the README's Python block) with the built module on the path."""
     [block] = _readme_blocks("python")
@@ -119,6 +121,7 @@ def _cythonize(pyx, out):
     return out
 
 
+@pytest.mark.exclusive
 def test_cython_variant(tmp_path):
     """examples/checksum_cython: `from bufferflags cimport ...` through the
     shipped .pxd, built and run, where Cython is installed (the test extra

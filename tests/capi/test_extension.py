@@ -20,6 +20,9 @@ import pytest
 
 import bufferflags as bf
 
+from tests.conformance._support import REQUESTS, assert_nothing_held
+from tests.conftest import EXCLUSIVE_IMPLEMENTED
+
 WRITABLE = 0x1
 FULL_RO = 0x11C
 IMMUTABLE = 0x400
@@ -92,11 +95,12 @@ def test_supported_flags_match_python(ext, make):
 
 
 def test_supported_flags_defaults(ext):
-    """§5 defaults, asked from C."""
-    both = IMMUTABLE | EXCLUSIVE
+    """§5 defaults, asked from C: a locked type supports both flags, or
+    IMMUTABLE alone where the interpreter implements only IMMUTABLE."""
+    locked = IMMUTABLE | EXCLUSIVE if EXCLUSIVE_IMPLEMENTED else IMMUTABLE
     assert ext.supported(DATA) == IMMUTABLE
-    assert ext.supported(bf.LockingBytearray()) == both
-    assert ext.supported(bytearray()) == (both if bf.NATIVE else 0)
+    assert ext.supported(bf.LockingBytearray()) == locked
+    assert ext.supported(bytearray()) == (locked if bf.NATIVE else 0)
     assert ext.supported(_mmap()) == 0
     assert ext.supported(object()) == 0
 
@@ -176,6 +180,43 @@ def test_non_buffer_is_a_typeerror(ext):
         ext.request(42, 0)
 
 
+EXCLUSIVE_SPELLINGS = REQUESTS["exclusive_read"] + REQUESTS["exclusive_write"]
+
+
+@pytest.mark.immutable_only
+@pytest.mark.parametrize("request_", ["BufferFlags_GetBuffer",
+                                      "PyObject_GetBuffer"])
+@pytest.mark.parametrize("name", ["bytes", "bytearray", "array",
+                                  "LockingBytearray"])
+def test_exclusive_fails_closed_from_c(ext, name, request_):
+    """Where the interpreter implements only PyBUF_IMMUTABLE, every
+    exclusive request from C is refused as an unknown bit, a plain
+    BufferError (nothing held is the reason), and leaves the object as it
+    was: an immutable export granted, writes refused while it is held and
+    allowed after."""
+    obj = OBJECTS[name]()
+    request = ext.request if request_ == "BufferFlags_GetBuffer" \
+        else ext.raw_request
+    for flags in EXCLUSIVE_SPELLINGS:
+        with pytest.raises(BufferError) as info:
+            request(obj, flags)
+        assert type(info.value) is BufferError, hex(flags)
+        assert str(info.value) == "unknown buffer request flags 0x800"
+    del info
+    assert bytes(obj) == DATA
+    held = ext.Held(obj, IMMUTABLE)
+    assert held.readonly is True
+    assert held.hashes(1) == [fnv1a(DATA)]
+    if name != "bytes":
+        with pytest.raises(bf.BufferConflictError):
+            obj[0] = 0
+    held.release()
+    if name != "bytes":
+        obj[0] = ord("H")
+        obj.append(ord("!"))
+        assert bytes(obj) == b"H" + DATA[1:] + b"!"
+
+
 GRANTS = {
     "bytes-immutable": (lambda: DATA, IMMUTABLE, 1),
     "bytes-immutable-full-ro": (lambda: DATA, IMMUTABLE | FULL_RO, 1),
@@ -200,6 +241,7 @@ def test_grants(ext, make, flags, readonly):
         assert mv.readonly == bool(readonly)
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("locked_type", LOCKED, ids=lambda t: t.__name__)
 def test_conflicts_from_c(ext, locked_type):
     """§3.1 through the C API: refused while an exclusive export is held,
@@ -300,8 +342,7 @@ def test_reader_keeps_its_bytes_while_writers_hammer(ext, locked_type):
     for write in writers:
         write()
     assert bytes(obj) != data
-    with bf.acquire(obj, EXCLUSIVE):          # nothing left held
-        pass
+    assert_nothing_held(obj)
 
 
 class _CAPI(ctypes.Structure):

@@ -51,6 +51,7 @@ def test_second_file_uses_the_binding(unique):
                 == int(bf.supported_flags(obj)))
 
 
+@pytest.mark.exclusive
 def test_second_file_refuses_as_the_first(unique):
     ext = unique.module
     data = bf.LockingBytearray(b"xy")

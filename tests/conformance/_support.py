@@ -9,6 +9,11 @@ import re
 
 import bufferflags as bf
 
+# False on an interpreter that implements only PyBUF_IMMUTABLE (Part 1 of
+# the series): there the tests that need EXCLUSIVE are skipped
+# (tests/conftest.py), and the helpers below do not request it.
+from ..conftest import EXCLUSIVE_IMPLEMENTED
+
 # ---- raw PyBUF_* request flags (§1) --------------------------------------
 SIMPLE = 0x0
 WRITABLE = 0x1
@@ -50,6 +55,12 @@ UNKNOWN = [
     (0x4000 | EXCLUSIVE, 0x4000),
 ]
 NEGATIVE = [-1, -2, -0x80000000]
+
+#: §5: what a locked type (bytearray and array.array natively,
+#: LockingBytearray everywhere) supports: both flags, or IMMUTABLE alone
+#: where the interpreter implements only IMMUTABLE.
+LOCKED_FLAGS = bf.BufferFlags(IMMUTABLE | EXCLUSIVE if EXCLUSIVE_IMPLEMENTED
+                              else IMMUTABLE)
 
 
 def hexflags(flags):
@@ -93,6 +104,19 @@ TABLE_3_1_READING = {
     "exclusive_read": REFUSED,
     "exclusive_write": REFUSED,
 }
+
+
+def expected_cell(mode, kind, reading=False):
+    """The §3.1 cell a reference model expects on this interpreter: the
+    table's (TABLE_3_1_READING's in FREE mode with own reads in progress),
+    except that where EXCLUSIVE is not implemented an exclusive request is
+    refused in every state and changes nothing (0x800 is an unknown bit)."""
+    if kind.startswith("exclusive") and not EXCLUSIVE_IMPLEMENTED:
+        return REFUSED
+    if mode == "FREE" and reading:
+        return TABLE_3_1_READING[kind]
+    return TABLE_3_1[mode][kind]
+
 
 # ---- §3.2: held state x own operation -------------------------------------
 ALLOWED = "allowed"
@@ -200,7 +224,8 @@ def count_of(obj):
 
 def assert_fresh(obj, data):
     """After everything is released the object behaves as a fresh bytearray
-    (§3: the mode returns to FREE when the count returns to 0)."""
+    (§3: the mode returns to FREE when the count returns to 0): exclusive
+    requests granted too, where the interpreter implements them."""
     assert bytes(obj) == data
     assert mode_of(obj) == "FREE"
     m = memoryview(obj)
@@ -208,10 +233,11 @@ def assert_fresh(obj, data):
         assert m.readonly is False          # a plain read of a bytearray: rw
     finally:
         m.release()
-    with bf.acquire(obj, EXCLUSIVE | WRITABLE) as m:
-        assert m.readonly is False
-    with bf.acquire(obj, EXCLUSIVE) as m:
-        assert m.readonly is True
+    if EXCLUSIVE_IMPLEMENTED:
+        with bf.acquire(obj, EXCLUSIVE | WRITABLE) as m:
+            assert m.readonly is False
+        with bf.acquire(obj, EXCLUSIVE) as m:
+            assert m.readonly is True
     if data:
         obj[0] = obj[0]                      # in-place write
     obj.reverse()
@@ -220,6 +246,17 @@ def assert_fresh(obj, data):
     assert obj.pop() == 0x5A
     assert bytes(obj) == data
     assert mode_of(obj) == "FREE"
+
+
+def assert_nothing_held(obj):
+    """Nothing is held or in progress: FREE, and the strictest request this
+    interpreter implements is granted (exclusive and writable, refused even
+    by a read in progress; where EXCLUSIVE is not implemented, the FREE
+    probes of mode_of() are the strictest)."""
+    assert mode_of(obj) == "FREE"
+    if EXCLUSIVE_IMPLEMENTED:
+        with bf.acquire(obj, EXCLUSIVE | WRITABLE) as m:
+            assert m.readonly is False
 
 
 def release_all(views):

@@ -407,6 +407,7 @@ DECODES = [
 ]
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("name,decode,stock_on_shim", DECODES,
                          ids=[n for n, _, _ in DECODES])
 def test_s3_2_a_kept_codec_view_is_released(locked, keeper, name, decode,

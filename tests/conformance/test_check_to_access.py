@@ -81,6 +81,7 @@ def _audit(event, args):
 sys.addaudithook(_audit)
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("run", ["exec", "compile"])
 def test_compile_has_copied_bytearray_source_before_the_audit_hook(run):
     if not BACKEND.native:
@@ -151,6 +152,7 @@ SEARCHES = {
 }
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("search", sorted(SEARCHES))
 def test_array_search_checks_every_step(search):
     a = array.array("i", range(8))

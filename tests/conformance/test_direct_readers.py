@@ -81,6 +81,7 @@ def test_s7_direct_reader_under_exclusive(backend, locked_type, holder, name,
     assert_fresh(obj, data)
 
 
+@pytest.mark.exclusive
 def test_s7_int_error_does_not_show_contents(backend, locked_type):
     """int() of non-numeric contents: natively the refusal comes before the
     parse, so no ValueError quotes the held memory; on the shim it does."""

@@ -66,6 +66,7 @@ def test_bytes_exclusive_and_plain_memoryview_are_plain_buffer_errors():
         assert info.type is BufferError
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("flags", [f for f, _ in UNKNOWN] + NEGATIVE + CONTRADICTORY)
 def test_invalid_requests_are_plain_buffer_errors(locked, flags):
     """§2 rules 1 and 2 on a locked object, even while it is exclusively
@@ -77,6 +78,7 @@ def test_invalid_requests_are_plain_buffer_errors(locked, flags):
     assert_fresh(locked, DATA)
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("kwargs", [{}, {"immutable": True}, {"exclusive": True},
                                     {"writable": True}],
                          ids=["plain", "immutable", "exclusive", "writable"])
@@ -88,6 +90,7 @@ def test_view_conflict_is_a_buffer_conflict_error(locked, kwargs):
     assert_fresh(locked, DATA)
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("kwargs", [{"immutable": True}, {"exclusive": True}],
                          ids=["immutable", "exclusive"])
 def test_fallback_copy_does_not_hide_a_conflict(locked, kwargs):

@@ -167,6 +167,7 @@ def test_s3_count_is_exact(locked, n):
     assert_fresh(locked, DATA)
 
 
+@pytest.mark.exclusive
 def test_s3_exclusive_write_holder_writes(locked):
     """§2 exclusive write: readonly=0 and the holder alone writes; what it
     wrote is there after release."""
@@ -180,6 +181,7 @@ def test_s3_exclusive_write_holder_writes(locked):
     assert_fresh(locked, expected)
 
 
+@pytest.mark.exclusive
 def test_s3_exclusive_read_is_immutable(locked):
     """§2: an exclusive read is granted readonly=1 (EXCLUSIVE|IMMUTABLE)."""
     with bf.acquire(locked, EXCLUSIVE) as m:
@@ -237,6 +239,7 @@ def test_s3_release_pairs_with_its_own_acquisition(locked, name, acquire_base,
     assert_fresh(locked, DATA)
 
 
+@pytest.mark.exclusive
 @pytest.mark.skipif(not HAS_PEP688, reason="PEP 688 hooks are 3.12+")
 @pytest.mark.parametrize("name,acquire_base", _base_buffer_calls(),
                          ids=[n for n, _ in _base_buffer_calls()])

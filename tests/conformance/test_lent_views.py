@@ -177,6 +177,7 @@ def test_buffered_read_returns_bytes_the_stream_cannot_change():
         assert all(v.obj is None for v in raw.keeper.kept)
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("kind", sorted(OWNERS))
 def test_buffered_write_cannot_keep_the_callers_buffer(kind):
     raw = KeepingRaw()

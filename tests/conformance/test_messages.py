@@ -89,6 +89,7 @@ def test_s6_conflicts_are_buffer_conflict_errors(locked, scenario):
     assert_fresh(locked, DATA)
 
 
+@pytest.mark.exclusive
 def test_s6_read_in_progress_message(locked):
     """§6: '<type>: cannot export PyBUF_EXCLUSIVE while 1 read is in progress'."""
     seen = []

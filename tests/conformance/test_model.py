@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 import bufferflags as bf
 
 from ._support import is_released
-from ._support import (ALLOWED, REFUSED, REQUESTS, RO, TABLE_3_1, TABLE_3_2,
-                       assert_fresh, mode_of)
+from ._support import (ALLOWED, REFUSED, REQUESTS, RO, TABLE_3_2,
+                       assert_fresh, expected_cell, mode_of)
 from .conftest import BACKEND
 
 START = b"model-data"
@@ -25,7 +25,7 @@ class Model:
         self.mode, self.count, self.data = "FREE", 0, bytearray(START)
 
     def request(self, kind):
-        cell = TABLE_3_1[self.mode][kind]
+        cell = expected_cell(self.mode, kind)
         if cell == REFUSED:
             return None
         readonly, new_mode = cell

@@ -149,6 +149,7 @@ def test_memoryview_writes_under_immutable_view(locked):
     assert_fresh(locked, DATA)
 
 
+@pytest.mark.exclusive
 def test_ctypes_from_buffer_under_exclusive_view(locked):
     """§3.1 EXCLUSIVE row: ctypes' plain read is refused (BufferError)."""
     with bf.view(locked, exclusive=True) as v:

@@ -125,6 +125,7 @@ def test_s3_2_iteration_checked_at_every_step(locked, how, hold, make_iter):
     assert_fresh(locked, DATA)
 
 
+@pytest.mark.exclusive
 def test_s3_2_reversed_checked_at_every_step(locked):
     """§3.2: reversed() reads through indexing, refused under EXCLUSIVE at the
     step (stock reversed() then ends, whatever the exception: not asserted)."""

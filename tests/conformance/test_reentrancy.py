@@ -258,6 +258,7 @@ def _granted_then_refused(locked, op, messages):
     return hostile
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("op", READ_PARAMS)
 def test_s3_2_read_arguments_first_exclusive_granted_then_read_refused(locked, op):
     """The argument's exclusive request is granted; the read is refused."""
@@ -282,6 +283,7 @@ def test_s3_2_read_arguments_first_mutation_seen_whole(locked, op, mutation):
     assert_fresh(locked, after)
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("op, wrapped", HELD_READ_WRAPPED_PARAMS)
 def test_s3_2_held_read_refuses_exclusive_to_its_operand(locked, op, wrapped):
     """The operand's code runs while the read is held: its exclusive request
@@ -335,6 +337,7 @@ def test_s3_2_held_read_lets_its_operand_take_immutable(locked, op):
     assert_fresh(locked, DATA)
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("op", HELD_READ_PARAMS)
 def test_s3_a_mode_ends_with_its_last_hold_inside_a_held_read(locked, op):
     """§3: a mode lasts as long as the holds that keep it.  The operand's
@@ -428,6 +431,7 @@ WRITE_PARAMS = _params(WRITES)
 WRITE_MUTATION_PARAMS = _params([w for w in WRITES if w[0] != "extend-buffer"])
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("op", WRITE_PARAMS)
 def test_s3_2_write_arguments_first_exclusive_granted_then_write_refused(locked, op):
     """A write's input runs first: its exclusive request is granted, and the

@@ -31,6 +31,9 @@ import bufferflags as bf
 from . import _support as S
 from .conftest import BACKEND, DATA
 
+# Every test holds or requests an exclusive export (tests/conftest.py).
+pytestmark = pytest.mark.exclusive
+
 EXCLUSIVE_REQUESTS = {
     "exclusive": dict(exclusive=True),
     "exclusive-writable": dict(exclusive=True, writable=True),

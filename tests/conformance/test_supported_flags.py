@@ -9,14 +9,13 @@ import pytest
 
 import bufferflags as bf
 
-from ._support import (EXCLUSIVE, IMMUTABLE, MEMORYVIEW_MESSAGE, WRITABLE,
-                       assert_fresh, mode_of)
+from ._support import (EXCLUSIVE, IMMUTABLE, LOCKED_FLAGS, MEMORYVIEW_MESSAGE,
+                       WRITABLE, assert_fresh, mode_of)
 from .conftest import DATA, HAS_PEP688, BACKEND
 
 IMM = bf.BufferFlags.IMMUTABLE
 EXC = bf.BufferFlags.EXCLUSIVE
 NONE = bf.BufferFlags(0)
-LOCKED_FLAGS = IMM | EXC
 
 
 def _defaults():
@@ -229,6 +228,7 @@ def test_s5_slices_and_casts_forward(locked_type, source, derive):
         assert_fresh(obj, b"abcdef")
 
 
+@pytest.mark.exclusive
 def test_s5_memoryview_never_reexports_exclusive(locked):
     """§5: a memoryview never re-exports EXCLUSIVE, even of an exclusive
     export; it forwards IMMUTABLE of an exclusive read."""
@@ -417,6 +417,7 @@ def test_s5_registered_python_exporter_forwards_only_immutable_exports(
         assert_fresh(data, bytes(data))
 
 
+@pytest.mark.exclusive
 @pytest.mark.skipif(not HAS_PEP688, reason="PEP 688 hooks are 3.12+")
 def test_s5_python_exporter_never_supports_exclusive(locked_type):
     """§5: a memoryview never re-exports EXCLUSIVE, so a class whose
@@ -484,6 +485,7 @@ def test_s5_readonly_mmap_stays_unsupported(tmp_path):
         assert m[:5] == DATA[:5].upper()
 
 
+@pytest.mark.exclusive
 def test_s5_locking_bytearray_keeps_both_flags():
     """Natively LockingBytearray is a bytearray subclass: a refused
     register() must not have replaced its declaration (EXCLUSIVE stays)."""

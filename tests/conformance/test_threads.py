@@ -9,6 +9,8 @@ import os
 import threading
 import time
 
+import pytest
+
 import bufferflags as bf
 
 from . import _ops
@@ -167,6 +169,7 @@ def test_immutable_readers_race_with_writers(locked_type):
     assert_fresh(obj, final)
 
 
+@pytest.mark.exclusive
 def test_s7_6_conflicts_fail_fast_never_wait(locked_type):
     """§7.6: a conflict is an immediate BufferError, never a blocking wait --
     even when the holder is another thread that would release soon."""

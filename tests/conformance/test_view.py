@@ -135,6 +135,7 @@ def test_view_unsupported_buffererror_with_hint(unsupported, kwargs, flagname):
         assert "LockingBytearray" in msg, msg
 
 
+@pytest.mark.exclusive
 def test_view_bytes_exclusive_refused():
     """§5: bytes never supports EXCLUSIVE."""
     with pytest.raises(BufferError) as info:

@@ -111,6 +111,7 @@ def test_granted_request_from_c_keeps_its_guarantee(make, flags, readonly):
         assert obj[0] == 0x5A
 
 
+@pytest.mark.exclusive
 def test_unsupported_flag_refused_before_the_exporter_runs():
     view = Py_buffer()
     with pytest.raises(BufferError,

@@ -104,6 +104,7 @@ def test_untyped_setitem_is_refused(m, flags, message):
     assert ba == b"Xbc"
 
 
+@pytest.mark.exclusive
 def test_typed_getitem_reads_under_anothers_exclusive(m):
     """A typed ba[i] reads through the macro (under EXCLUSIVE, outside the
     guarantee); the untyped read is an own read and is refused."""
@@ -116,6 +117,7 @@ def test_typed_getitem_reads_under_anothers_exclusive(m):
             module.get_untyped(ba, 1)
 
 
+@pytest.mark.exclusive
 def test_char_pointer_coercion_is_unchecked(m):
     module, _ = m
     ba = bytearray(b"abc")

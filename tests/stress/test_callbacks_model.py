@@ -739,6 +739,7 @@ def test_extend_buffer_converted_first():
     assert bytes(obj) == b"abc!!"
 
 
+@pytest.mark.exclusive
 @pytest.mark.parametrize("index", [20, -20])
 def test_index_checked_after_the_state(index):
     """§3.2: arguments, then the state, then indices: a refused operation is
@@ -762,6 +763,7 @@ def test_index_checked_after_the_state(index):
                 op()
 
 
+@pytest.mark.exclusive
 def test_compare_two_exclusive_objects_refused():
     tp = BACKEND.locked_types[0]
     a, b = tp(b"xyz"), tp(b"xyz")

@@ -48,7 +48,10 @@ def _baseline_next_to_me():
     name = os.path.basename(build_dir)
     if not name.startswith("patched"):
         return None, "running %s, not a build/cpython/patched* interpreter" % HERE_PY
-    base = os.path.join(os.path.dirname(build_dir), name.replace("patched", "baseline", 1), "bin", "python3")
+    # patched-immutable (the series up to its IMMUTABLE part) is configured
+    # as patched: its baseline is the same one.
+    base_name = name.replace("patched", "baseline", 1).replace("-immutable", "")
+    base = os.path.join(os.path.dirname(build_dir), base_name, "bin", "python3")
     if not os.access(base, os.X_OK):
         return None, "no baseline interpreter at %s (cpython-patch/build.sh builds it)" % base
     return base, ""
@@ -128,6 +131,7 @@ def test_selftest_planted_crash_is_reported():
     assert "SIGSEGV" in v.findings[0].detail and "o0.count" in v.findings[0].detail
 
 
+@pytest.mark.exclusive
 @pytest.mark.skipif(not bf.NATIVE, reason="natively: a view that changes under IMMUTABLE")
 def test_selftest_flags_violation_is_reported():
     # Planted: a write through the exclusive view without hw(), i.e. behind

@@ -36,10 +36,9 @@ import bufferflags as bf
 
 from tests.conformance._support import is_released
 from tests.conformance._support import (ALLOWED, EXCLUSIVE, IMMUTABLE,
-                                        REFUSED, REQUESTS, RO, TABLE_3_1,
-                                        TABLE_3_1_READING, TABLE_3_2,
+                                        REFUSED, REQUESTS, RO, TABLE_3_2,
                                         WRITABLE, assert_fresh, count_of,
-                                        mode_of)
+                                        expected_cell, mode_of)
 from tests.conformance.conftest import BACKEND
 
 from .conftest import report
@@ -99,9 +98,7 @@ class Model:
         return self.reads if self.mode == "FREE" else self.holds
 
     def cell(self, kind):
-        if self.mode == "FREE" and self.reads:
-            return TABLE_3_1_READING[kind]
-        return TABLE_3_1[self.mode][kind]
+        return expected_cell(self.mode, kind, reading=bool(self.reads))
 
     def grant(self, kind):
         readonly, self.mode = self.cell(kind)

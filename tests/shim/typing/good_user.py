@@ -47,6 +47,9 @@ def main() -> None:
         print("exclusive")
     include: str = bufferflags.get_include()
     native: bool = bufferflags.NATIVE
+    implemented: BufferFlags = bufferflags.IMPLEMENTED
+    if implemented & EXCLUSIVE:
+        print("this interpreter implements PyBUF_EXCLUSIVE")
     version: str = bufferflags.__version__
     print(include, native, version)
     class Frozen(bytes):
