@@ -98,7 +98,9 @@ def main() -> None:
               f"| {'yes' if info['gil_disabled'] else 'no'} | {info['pyperf']} |")
     print("\nbaseline, patched and patched-ft are built by `cpython-patch/build.sh` from the same"
           " CPython 3.13.15 source with the same (default) configure flags, no PGO/LTO; patched-ft adds"
-          " `--disable-gil`. The stock 3.11/3.12/3.13 interpreters are pyenv builds.\n")
+          " `--disable-gil`; patched-immutable, when listed, is the series up to Part 1 (`PyBUF_IMMUTABLE`"
+          " without `PyBUF_EXCLUSIVE`) with the same flags. The stock 3.11/3.12/3.13 interpreters are"
+          " pyenv builds.\n")
     if args.notes and os.path.exists(args.notes):
         print("## Run log (jobs, timings, failures)\n")
         with open(args.notes) as f:

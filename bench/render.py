@@ -377,13 +377,17 @@ def main() -> int:
         f.write("\n")
     if os.path.exists(PEP):
         with open(PEP) as f:
-            text = f.read()
+            before = f.read()
+        text = before
         for name, body in blocks.items():
             pattern = re.compile(rf"(<!-- generated:{re.escape(name)} -->\n)(?:.*?\n)?(<!-- /generated:{re.escape(name)} -->)",
                                  re.S)
             text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
-        with open(PEP, "w") as f:
-            f.write(text)
+        # Others edit the PEP while results are re-rendered: a file whose
+        # generated blocks are already current is left alone, not rewritten.
+        if text != before:
+            with open(PEP, "w") as f:
+                f.write(text)
     print(f"render.py: wrote {os.path.relpath(RESULTS, ROOT)}/summary.md, targets.json, "
           "numbers.json and pep-draft.md tables")
     return 0

@@ -26,6 +26,8 @@ BASELINE=$CPY/baseline/bin/python3
 PATCHED=$CPY/patched/bin/python3
 PATCHED_FT=$CPY/patched-ft/bin/python3
 BASELINE_FT=$CPY/baseline-ft/bin/python3     # built by the instructions group
+PATCHED_IMMUTABLE=$CPY/patched-immutable/bin/python3  # the series up to Part 1 (GIL):
+                                          # built by the instructions group
 SHIM_BASELINE=$VENV/baseline/bin/python   # baseline + the shim, installed
 NOTES=$OUT/.run-notes.md                  # failures and timings, folded into ENVIRONMENT.md
 
@@ -95,6 +97,19 @@ half_processes() {
 
 stock_pythons() { "$ROOT/tools/stock-pythons.sh"; }
 
+# build_for_instructions NAME: build (or bring up to date: build.sh skips an
+# interpreter whose series and flags are unchanged) build/cpython/NAME.  The
+# log stays in bench/results/.NAME-build.log only when the build fails.
+build_for_instructions() {
+    local log="$OUT/.$1-build.log"
+    if "$ROOT/cpython-patch/build.sh" --only "$1" > "$log" 2>&1; then
+        rm -f "$log"
+    else
+        note "instructions: building $1 failed (see bench/results/.$1-build.log)"
+        return 1
+    fi
+}
+
 for group in $GROUPS_TO_RUN; do
     g0=$(date +%s)
     case $group in
@@ -117,16 +132,26 @@ for group in $GROUPS_TO_RUN; do
             apt-get update -qq >/dev/null 2>&1
             DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null 2>&1
         } || note "instructions: valgrind missing and could not be installed"
-        "$ROOT/cpython-patch/build.sh" --only baseline-ft > "$OUT/.baseline-ft-build.log" 2>&1 \
-            || note "instructions: building baseline-ft failed (see bench/results/.baseline-ft-build.log)"
+        build_for_instructions baseline-ft
+        # patched-immutable (the series up to Part 1) is counted between
+        # baseline and patched, GIL only, so that the tables show Part 1's
+        # price and Part 2's apart; without it they price the whole series.
+        part1=()
+        if ! build_for_instructions patched-immutable && [ -x "$PATCHED_IMMUTABLE" ]; then
+            note "instructions: counted the existing patched-immutable, which may predate the series' last change"
+        fi
+        if [ -x "$PATCHED_IMMUTABLE" ]; then
+            part1=("patched-immutable=$PATCHED_IMMUTABLE")
+        else
+            note "instructions: no patched-immutable interpreter: the GIL table prices the whole series only, without the Part 1 / Part 2 split"
+        fi
         if "$PATCHED" "$BENCH/instructions.py" "$OUT/instructions.json" \
-                baseline="$BASELINE" patched="$PATCHED" \
+                baseline="$BASELINE" "${part1[@]}" patched="$PATCHED" \
                 baseline-ft="$BASELINE_FT" patched-ft="$PATCHED_FT" 2> "$OUT/.instructions.log"; then
             "$PATCHED" "$BENCH/instructions.py" --markdown "$OUT/instructions.json" "$OUT/instructions.md"
         else
             note "instructions: FAILED (see bench/results/.instructions.log)"
         fi
-        rm -f "$OUT/.baseline-ft-build.log"
         ;;
     unflagged)
         rm -f "$OUT"/unflagged-*.json
@@ -179,6 +204,7 @@ note "make bench wall time (bench/run.sh): $WALL s ($(( WALL / 60 )) min $(( WAL
     --pyperf-args "$PYPERF_ARGS" --load-start "$LOAD_START" --notes "$NOTES" \
     --interpreter "baseline=$BASELINE" --interpreter "patched=$PATCHED" \
     --interpreter "patched-ft=$PATCHED_FT" \
+    $([ -x "$PATCHED_IMMUTABLE" ] && echo --interpreter "patched-immutable=$PATCHED_IMMUTABLE") \
     $(for v in $(stock_pythons); do echo --interpreter "$v=$VENV/$v/bin/python"; done) \
     > "$OUT/ENVIRONMENT.md"
 rm -f "$NOTES"
