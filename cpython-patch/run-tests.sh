@@ -76,25 +76,29 @@ run() {
     fi
 }
 
+# The series' tests of the changed modules and 3.13.15's own on one GIL
+# interpreter: the whole series, or Part 1 of it alone.
+gil_suite() {
+    local name=$1 py=$2
+    run "$name" "$py" -m test test_buffer test_bytes test_memoryview \
+        test_inspect test_array test_mmap test_io test_sys -j"$JOBS"
+    pristine_dir
+    run "$name, 3.13.15's own tests" pristine "$py"
+}
+
 if [ "$RUN_GIL" = 1 ]; then
     PY="$OUT/patched/bin/python3"
     if [ ! -x "$PY" ]; then
         echo "run-tests.sh: $PY missing: run cpython-patch/build.sh first" >&2
         exit 2
     fi
-    run patched "$PY" -m test test_buffer test_bytes test_memoryview \
-        test_inspect test_array test_mmap test_io test_sys -j"$JOBS"
-    pristine_dir
-    run "patched, 3.13.15's own tests" pristine "$PY"
-fi
-
-IMM="$OUT/patched-immutable/bin/python3"
-if [ "$RUN_GIL" = 1 ] && [ -x "$IMM" ]; then
-    run patched-immutable "$IMM" -m test test_buffer test_bytes test_memoryview \
-        test_inspect test_array test_mmap test_io test_sys -j"$JOBS"
-    run "patched-immutable, 3.13.15's own tests" pristine "$IMM"
-elif [ "$RUN_GIL" = 1 ]; then
-    echo "== patched-immutable: not built (cpython-patch/build.sh --only patched-immutable), skipped"
+    gil_suite patched "$PY"
+    IMM="$OUT/patched-immutable/bin/python3"
+    if [ -x "$IMM" ]; then
+        gil_suite patched-immutable "$IMM"
+    else
+        echo "== patched-immutable: not built (cpython-patch/build.sh --only patched-immutable), skipped"
+    fi
 fi
 
 if [ "$RUN_FT" = 1 ]; then
